@@ -1,0 +1,200 @@
+# SPDX-License-Identifier: Apache-2.0
+#
+# The one entry point. Every output goes under build/.
+#
+#   make deps        install build/test dependencies and cache the Debian test kernel (root, idempotent)
+#   make             BPF objects + skeletons, libfnguard, the CLI, guest test binaries, the kernel module
+#   make test        unit tests + every kernel test bench suite, ends with "N passed, N failed"
+#   make test-unit   unit tests only
+#   make test-vm     bench suites only (SUITE=name for one)
+#   make fuzz        run the fuzz targets (FUZZ_TIME=seconds each)
+#   make vmlinux     regenerate the pinned bpf/vmlinux.h from the cached Debian kernel
+#   V=1              show the commands
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+.SECONDARY:
+SHELL := /bin/bash
+
+OUT        := build
+CACHE      ?= /var/cache/fnguard
+CC         ?= gcc
+CLANG      ?= clang
+BPFTOOL    ?= bpftool
+ARCH       := x86
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+PKGS       := yaml-0.1 libseccomp libbpf libelf zlib libprotobuf-c libnl-genl-3.0 libnl-route-3.0
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN       := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -Wmissing-prototypes \
+	      -Wstrict-prototypes -Wvla
+CFLAGS     ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) -D_GNU_SOURCE -fno-strict-aliasing \
+	      -I$(OUT)/bpf -I$(OUT)/proto -Ilib -Ibpf -Ikmod/uapi $(PKG_CFLAGS) -MMD -MP
+SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# Guest binaries are static: the test kernel's initramfs has no libc of its own.
+GUEST_LIBS := -static -lbpf -lelf -lz -lseccomp -lyaml
+
+# ---------------------------------------------------------------- sources
+BPF_SRCS   := $(wildcard bpf/*.bpf.c)
+BPF_NAMES  := $(patsubst bpf/%.bpf.c,%,$(BPF_SRCS))
+BPF_OBJS   := $(patsubst %,$(OUT)/bpf/%.bpf.o,$(BPF_NAMES))
+BPF_SKELS  := $(patsubst %,$(OUT)/bpf/%.skel.h,$(BPF_NAMES))
+
+LIB_SRCS   := $(wildcard lib/*.c)
+LIB_OBJS   := $(patsubst %.c,$(OUT)/obj/%.o,$(LIB_SRCS))
+SAN_OBJS   := $(patsubst %.c,$(OUT)/san/%.o,$(LIB_SRCS))
+GUEST_OBJS := $(patsubst %.c,$(OUT)/gobj/%.o,$(LIB_SRCS))
+
+CLI_SRCS   := $(wildcard tools/fnguard/*.c)
+CLI_OBJS   := $(patsubst %.c,$(OUT)/obj/%.o,$(CLI_SRCS))
+
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUT)/tests/unit/%,$(UNIT_SRCS))
+
+VM_SRCS    := $(wildcard tests/vm/*.c)
+VM_BINS    := $(patsubst tests/vm/%.c,$(OUT)/guest/%,$(VM_SRCS))
+VM_SUITES  := $(patsubst tests/vm/%.suite,%,$(wildcard tests/vm/*.suite))
+
+FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_TIME  ?= 60
+
+KABI       := $(shell cat $(CACHE)/abi 2>/dev/null)
+KDIR       ?= $(if $(KABI),/usr/src/linux-headers-$(KABI),/nonexistent)
+
+.PHONY: all deps test test-unit test-vm fuzz fuzz-ci vmlinux module clean
+all: $(BPF_SKELS) $(OUT)/libfnguard.a $(OUT)/fnguard $(OUT)/guest/fnguard $(VM_BINS) module
+
+deps:
+	$(Q)tools/deps.sh --cache $(CACHE)
+
+# ---------------------------------------------------------------- BPF
+# .bpf.c -> .tmp.bpf.o -> bpftool gen object (static linking) -> .bpf.o -> .skel.h
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Ibpf -I$(OUT)/bpf \
+	      -mcpu=v3
+
+$(OUT)/bpf/%.tmp.bpf.o: bpf/%.bpf.c bpf/vmlinux.h $(wildcard bpf/*.h) | $(OUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/bpf/%.bpf.o: $(OUT)/bpf/%.tmp.bpf.o
+	$(Q)$(BPFTOOL) gen object $@ $<
+
+$(OUT)/bpf/%.skel.h: $(OUT)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
+
+vmlinux:
+	$(Q)tools/gen-vmlinux.sh --cache $(CACHE) bpf/vmlinux.h
+
+# ---------------------------------------------------------------- user space
+$(OUT)/obj/%.o: %.c $(BPF_SKELS) | $(OUT)/bpf
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(OUT)/san/%.o: %.c $(BPF_SKELS) | $(OUT)/bpf
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -c $< -o $@
+
+$(OUT)/gobj/%.o: %.c $(BPF_SKELS) | $(OUT)/bpf
+	$(call msg,CC-GUEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(OUT)/libfnguard.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUT)/libfnguard-san.a: $(SAN_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUT)/fnguard: $(CLI_OBJS) $(OUT)/libfnguard.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# The same CLI, static, for the test kernel's initramfs.
+$(OUT)/guest/fnguard: $(CLI_OBJS) $(OUT)/libfnguard.a
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(GUEST_LIBS)
+
+$(OUT)/guest/%: tests/vm/%.c tests/vm/tap.h $(OUT)/libfnguard.a $(BPF_SKELS)
+	$(call msg,CC-GUEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/vm -o $@ $< $(OUT)/libfnguard.a $(GUEST_LIBS)
+
+$(OUT)/tests/unit/%: tests/unit/%.c $(OUT)/libfnguard-san.a
+	$(call msg,CC-TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -Itests/unit -o $@ $< $(OUT)/libfnguard-san.a \
+		$(PKG_LIBS) -lcmocka
+
+$(OUT)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(BPF_SKELS)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -std=gnu11 -g -O1 -D_GNU_SOURCE -DFNGUARD_FUZZ -I$(OUT)/bpf -I$(OUT)/proto -Ilib \
+		-Ibpf -Ikmod/uapi $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+
+# ---------------------------------------------------------------- kernel module
+# Kbuild writes next to its sources, so the module is built from a copy under build/.
+module:
+	$(Q)if [ ! -d "$(KDIR)" ]; then \
+		echo "  SKIP     kernel module: no headers at '$(KDIR)' (run 'make deps')"; \
+	else \
+		mkdir -p $(OUT)/kmod && cp -a Kbuild kmod $(OUT)/kmod/ && \
+		$(MAKE) -s -C $(KDIR) M=$(abspath $(OUT)/kmod) modules && \
+		echo "  KMOD     $(OUT)/kmod/kmod/fnguard.ko"; \
+	fi
+
+# ---------------------------------------------------------------- tests
+test: all $(UNIT_BINS)
+	$(Q)rm -rf $(OUT)/results && mkdir -p $(OUT)/results
+	$(Q)tools/run-unit $(OUT)/results $(UNIT_BINS)
+	$(Q)for s in $(VM_SUITES); do \
+		tools/vmtest --cache $(CACHE) --suite tests/vm/$$s.suite --out $(OUT)/vmtest/$$s \
+			--tap $(OUT)/results/vm-$$s.tap; \
+	done
+	$(Q)$(MAKE) -s fuzz-ci
+	$(Q)tools/tap-summary $(OUT)/results/*.tap
+
+test-unit: $(UNIT_BINS)
+	$(Q)rm -rf $(OUT)/results && mkdir -p $(OUT)/results
+	$(Q)tools/run-unit $(OUT)/results $(UNIT_BINS)
+	$(Q)tools/tap-summary $(OUT)/results/*.tap
+
+test-vm: all
+	$(Q)rm -rf $(OUT)/results && mkdir -p $(OUT)/results
+	$(Q)for s in $(if $(SUITE),$(SUITE),$(VM_SUITES)); do \
+		tools/vmtest --cache $(CACHE) --suite tests/vm/$$s.suite --out $(OUT)/vmtest/$$s \
+			--tap $(OUT)/results/vm-$$s.tap; \
+	done
+	$(Q)tools/tap-summary $(OUT)/results/*.tap
+
+# Short fuzz runs over the seed corpus, as part of `make test` (results as TAP).
+fuzz-ci: $(FUZZ_BINS)
+	$(Q)tools/run-fuzz --tap $(OUT)/results/fuzz.tap --time 20 $(FUZZ_BINS)
+
+fuzz: $(FUZZ_BINS)
+	$(Q)tools/run-fuzz --time $(FUZZ_TIME) $(FUZZ_BINS)
+
+$(OUT)/bpf:
+	$(Q)mkdir -p $@
+
+clean:
+	$(Q)rm -rf $(OUT)
+
+-include $(shell find $(OUT) -name '*.d' 2>/dev/null)
