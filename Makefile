@@ -70,7 +70,7 @@ FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_TIME  ?= 60
 
 KABI       := $(shell cat $(CACHE)/abi 2>/dev/null)
-KDIR       ?= $(if $(KABI),/usr/src/linux-headers-$(KABI),/nonexistent)
+KDIR       ?= $(if $(KABI),/usr/src/linux-headers-$(KABI)-amd64,/nonexistent)
 
 .PHONY: all deps test test-unit test-vm fuzz fuzz-ci vmlinux module clean
 all: $(BPF_SKELS) $(OUT)/libfnguard.a $(OUT)/fnguard $(OUT)/guest/fnguard $(VM_BINS) module
@@ -156,7 +156,9 @@ module:
 		echo "  SKIP     kernel module: no headers at '$(KDIR)' (run 'make deps')"; \
 	else \
 		mkdir -p $(OUT)/kmod && cp -a Kbuild kmod $(OUT)/kmod/ && \
-		$(MAKE) -s -C $(KDIR) M=$(abspath $(OUT)/kmod) modules && \
+		set -o pipefail; \
+		$(MAKE) -s -C $(KDIR) M=$(abspath $(OUT)/kmod) modules 2>&1 | \
+			{ grep -v 'Skipping BTF generation' || true; } && \
 		echo "  KMOD     $(OUT)/kmod/kmod/fnguard.ko"; \
 	fi
 
