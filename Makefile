@@ -45,9 +45,12 @@ SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 GUEST_LIBS := -static -lbpf -lelf -lz -lseccomp -lyaml
 
 # ---------------------------------------------------------------- sources
-BPF_SRCS   := $(wildcard bpf/*.bpf.c)
-BPF_NAMES  := $(patsubst bpf/%.bpf.c,%,$(BPF_SRCS))
-BPF_OBJS   := $(patsubst %,$(OUT)/bpf/%.bpf.o,$(BPF_NAMES))
+# Probes (bpf/probe_*.bpf.c) are small stand-alone objects. Every other bpf/*.bpf.c is one
+# concern of the enforcement object: they are linked into build/bpf/fnguard.bpf.o.
+PROBE_SRCS := $(wildcard bpf/probe_*.bpf.c)
+ENF_SRCS   := $(filter-out $(PROBE_SRCS),$(wildcard bpf/*.bpf.c))
+ENF_TMPS   := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.tmp.bpf.o,$(ENF_SRCS))
+BPF_NAMES  := $(patsubst bpf/%.bpf.c,%,$(PROBE_SRCS)) $(if $(ENF_SRCS),fnguard)
 BPF_SKELS  := $(patsubst %,$(OUT)/bpf/%.skel.h,$(BPF_NAMES))
 
 LIB_SRCS   := $(wildcard lib/*.c)
@@ -87,7 +90,11 @@ $(OUT)/bpf/%.tmp.bpf.o: bpf/%.bpf.c bpf/vmlinux.h $(wildcard bpf/*.h) | $(OUT)/b
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(OUT)/bpf/%.bpf.o: $(OUT)/bpf/%.tmp.bpf.o
+$(OUT)/bpf/fnguard.bpf.o: $(ENF_TMPS)
+	$(call msg,BPF-LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(OUT)/bpf/probe_%.bpf.o: $(OUT)/bpf/probe_%.tmp.bpf.o
 	$(Q)$(BPFTOOL) gen object $@ $<
 
 $(OUT)/bpf/%.skel.h: $(OUT)/bpf/%.bpf.o
