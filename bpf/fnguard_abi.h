@@ -161,6 +161,7 @@ enum fng_target_kind {
 	FNG_TARGET_TEXT = 3,
 };
 
+/* For FNG_OP_SOCKET: family, protocol, and the socket type in port. */
 struct fng_addr {
 	__u8 family;		/* AF_INET / AF_INET6 */
 	__u8 protocol;		/* 6 tcp, 17 udp, 0 unknown */

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <seccomp.h>
+
+#include "backend.h"
+#include "cgroup.h"
+#include "log.h"
+#include "fnguard_abi.h"
+#include "probe_lsm.skel.h"
+#include "probe_connect.skel.h"
+
+/* Every address family the kernel knows (AF_UNIX .. AF_MCTP on 6.x; AF_UNSPEC excluded). */
+#define FNG_ALL_FAMILIES (((1ULL << 46) - 1) & ~1ULL)
+
+static int silent_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return 0;
+}
+
+static void read_lsm_list(struct backend_status *st)
+{
+	FILE *f = fopen("/sys/kernel/security/lsm", "re");
+	size_t n;
+
+	st->lsm_list[0] = 0;
+	if (!f)
+		return;
+	n = fread(st->lsm_list, 1, sizeof(st->lsm_list) - 1, f);
+	st->lsm_list[n] = 0;
+	st->lsm_list[strcspn(st->lsm_list, "\n")] = 0;
+	fclose(f);
+}
+
+static bool lsm_list_has(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (const char *p = list; *p;) {
+		if (!strncmp(p, name, len) && (p[len] == ',' || p[len] == 0))
+			return true;
+		p = strchr(p, ',');
+		if (!p)
+			break;
+		p++;
+	}
+	return false;
+}
+
+/*
+ * BPF LSM: 'bpf' must be an active LSM (a kernel loads and attaches LSM programs even when it
+ * never calls them), and a program must load, attach and really deny: the probe marks a scratch
+ * file and opens it.
+ */
+static void probe_bpf_lsm(struct backend_status *st)
+{
+	struct backend_support *s = &st->bpf_lsm;
+	char tmpl[] = "/tmp/fnguard-probe-XXXXXX";
+	struct fng_inode_key key = {0};
+	struct probe_lsm *skel = NULL;
+	struct stat sb;
+	__u32 one = 1;
+	int fd, err;
+
+	if (!st->lsm_list[0]) {
+		snprintf(s->why, sizeof(s->why),
+			 "cannot read /sys/kernel/security/lsm (is securityfs mounted?)");
+		return;
+	}
+	if (!lsm_list_has(st->lsm_list, "bpf")) {
+		snprintf(s->why, sizeof(s->why),
+			 "'bpf' is not in /sys/kernel/security/lsm (active: %s); boot with lsm=...,bpf",
+			 st->lsm_list);
+		return;
+	}
+	skel = probe_lsm__open();
+	if (!skel) {
+		snprintf(s->why, sizeof(s->why), "cannot open the BPF LSM probe: %s", strerror(errno));
+		return;
+	}
+	skel->rodata->target_cgid = 1; /* the v2 root: every task, but only the scratch file */
+	err = probe_lsm__load(skel);
+	if (err) {
+		snprintf(s->why, sizeof(s->why), "loading a BPF LSM program failed: %s",
+			 strerror(-err));
+		goto out;
+	}
+	fd = mkstemp(tmpl);
+	if (fd < 0 || fstat(fd, &sb)) {
+		snprintf(s->why, sizeof(s->why), "cannot create a probe file: %s", strerror(errno));
+		goto out;
+	}
+	close(fd);
+	key.ino = sb.st_ino;
+	key.dev = major(sb.st_dev) << 20 | minor(sb.st_dev);
+	bpf_map_update_elem(bpf_map__fd(skel->maps.fng_probe_inodes), &key, &one, BPF_ANY);
+	err = probe_lsm__attach(skel);
+	if (err) {
+		snprintf(s->why, sizeof(s->why), "attaching a BPF LSM program failed: %s",
+			 strerror(-err));
+	} else {
+		fd = open(tmpl, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			close(fd);
+			snprintf(s->why, sizeof(s->why),
+				 "a BPF LSM program loaded and attached but did not deny");
+		} else if (errno != EACCES) {
+			snprintf(s->why, sizeof(s->why), "the BPF LSM probe open failed with %s",
+				 strerror(errno));
+		} else {
+			s->ok = true;
+			snprintf(s->info, sizeof(s->info), "a probe program loaded and denied");
+		}
+	}
+	probe_lsm__destroy(skel);
+	skel = NULL;
+	unlink(tmpl);
+out:
+	probe_lsm__destroy(skel);
+}
+
+static void probe_cgroup_net(struct backend_status *st)
+{
+	struct backend_support *s = &st->cgroup_net;
+	struct probe_connect *skel;
+	int err;
+
+	if (cgroup_v2_root(st->cgroup2, sizeof(st->cgroup2))) {
+		st->cgroup2[0] = 0;
+		snprintf(s->why, sizeof(s->why), "no cgroup v2 hierarchy is mounted");
+		return;
+	}
+	skel = probe_connect__open();
+	if (!skel) {
+		snprintf(s->why, sizeof(s->why), "cannot open the cgroup probe: %s", strerror(errno));
+		return;
+	}
+	err = probe_connect__load(skel);
+	if (err)
+		snprintf(s->why, sizeof(s->why), "loading a cgroup connect4 program failed: %s",
+			 strerror(-err));
+	else {
+		s->ok = true;
+		snprintf(s->info, sizeof(s->info), "cgroup sock_addr programs load (cgroup v2 at %s)",
+			 st->cgroup2);
+	}
+	probe_connect__destroy(skel);
+}
+
+static void probe_kmod(struct backend_status *st)
+{
+	struct backend_support *s = &st->kmod;
+
+	/* The module backend is not built yet: say so rather than guess. */
+	if (access("/sys/module/fnguard", F_OK) == 0)
+		snprintf(s->why, sizeof(s->why),
+			 "the fnguard module is loaded but this fnguard has no kmod backend yet");
+	else
+		snprintf(s->why, sizeof(s->why), "the fnguard kernel module is not loaded");
+}
+
+static void probe_seccomp(struct backend_status *st)
+{
+	struct backend_support *s = &st->seccomp;
+	unsigned int api = seccomp_api_get();
+
+	/* API level 5: SCMP_ACT_NOTIFY, which lets the supervisor report every denied call. */
+	if (api < 5) {
+		snprintf(s->why, sizeof(s->why),
+			 "seccomp user notification unsupported (libseccomp API level %u < 5)", api);
+		return;
+	}
+	s->ok = true;
+	snprintf(s->info, sizeof(s->info), "seccomp filters with user notification (API level %u)",
+		 api);
+}
+
+const struct backend_status *backend_status_get(void)
+{
+	static struct backend_status st;
+	static bool done;
+	libbpf_print_fn_t old;
+
+	if (done)
+		return &st;
+	old = libbpf_set_print(silent_print);
+	read_lsm_list(&st);
+	probe_bpf_lsm(&st);
+	probe_cgroup_net(&st);
+	probe_kmod(&st);
+	probe_seccomp(&st);
+	libbpf_set_print(old);
+	done = true;
+	return &st;
+}
+
+unsigned policy_sections_needed(const struct fng_policy *p)
+{
+	unsigned need = 0;
+
+	if (p->files.n_rules || p->files.def == FNG_VERDICT_DENY)
+		need |= FNG_SEC_FILES;
+	if (p->exec.n_allow || p->exec.def == FNG_VERDICT_DENY ||
+	    p->exec.children == FNG_VERDICT_DENY)
+		need |= FNG_SEC_EXEC;
+	if ((p->network.families & FNG_ALL_FAMILIES) != FNG_ALL_FAMILIES)
+		need |= FNG_SEC_FAMILIES;
+	if (p->network.n_egress || p->network.egress_default == FNG_VERDICT_DENY ||
+	    p->network.loopback == FNG_VERDICT_DENY || p->network.bind == FNG_VERDICT_DENY)
+		need |= FNG_SEC_EGRESS;
+	if (p->syscalls.n_deny)
+		need |= FNG_SEC_SYSCALLS;
+	return need;
+}
+
+const char *policy_section_name(unsigned sec)
+{
+	switch (sec) {
+	case FNG_SEC_FILES:
+		return "files";
+	case FNG_SEC_EXEC:
+		return "exec";
+	case FNG_SEC_FAMILIES:
+		return "network.families";
+	case FNG_SEC_EGRESS:
+		return "network (egress, loopback, bind)";
+	case FNG_SEC_SYSCALLS:
+		return "syscalls";
+	}
+	return "?";
+}
+
+void policy_section_describe(const struct fng_policy *p, unsigned sec, char *buf, size_t len)
+{
+	switch (sec) {
+	case FNG_SEC_FILES:
+		snprintf(buf, len, "default %s, %zu rule(s)", policy_verdict_name(p->files.def),
+			 p->files.n_rules);
+		break;
+	case FNG_SEC_EXEC:
+		snprintf(buf, len, "default %s, children %s, %zu allow entr%s",
+			 policy_verdict_name(p->exec.def), policy_verdict_name(p->exec.children),
+			 p->exec.n_allow, p->exec.n_allow == 1 ? "y" : "ies");
+		break;
+	case FNG_SEC_FAMILIES:
+		snprintf(buf, len, "only some socket families allowed");
+		break;
+	case FNG_SEC_EGRESS:
+		snprintf(buf, len, "egress default %s, %zu rule(s), loopback %s, bind %s",
+			 policy_verdict_name(p->network.egress_default), p->network.n_egress,
+			 policy_verdict_name(p->network.loopback),
+			 policy_verdict_name(p->network.bind));
+		break;
+	case FNG_SEC_SYSCALLS:
+		snprintf(buf, len, "%zu syscall(s) denied", p->syscalls.n_deny);
+		break;
+	default:
+		buf[0] = 0;
+	}
+}

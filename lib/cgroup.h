@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cgroup v2 for environments. Works on v2-only hosts (/sys/fs/cgroup is cgroup2) and on hybrid
+ * hosts (v1 controllers, the v2 hierarchy mounted elsewhere, e.g. /sys/fs/cgroup/unified).
+ */
+#ifndef FNGUARD_CGROUP_H
+#define FNGUARD_CGROUP_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct fng_cgroup {
+	char path[512];	/* absolute path of the cgroup directory */
+	int fd;		/* O_RDONLY|O_DIRECTORY on it */
+	uint64_t id;	/* cgroup v2 id (the directory's inode number) */
+};
+
+/* Where the cgroup v2 hierarchy is mounted. 0, or -ENOENT when it is not mounted. */
+int cgroup_v2_root(char *buf, size_t len);
+/* Create (or reuse an empty) cgroup NAME below ROOT/fnguard. */
+int cgroup_env_create(const char *name, struct fng_cgroup *cg);
+/* Move the calling process into the cgroup (for a child before it executes the command). */
+int cgroup_enter(const struct fng_cgroup *cg);
+/* Kill every process in the cgroup and wait until it is empty (bounded). Returns how many
+ * processes were still there, or -errno. */
+int cgroup_kill_all(const struct fng_cgroup *cg);
+/* Remove the cgroup directory and close its fd. */
+int cgroup_env_destroy(struct fng_cgroup *cg);
+
+#endif
