@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "backend.h"
+#include "bpf_backend.h"
+#include "bpf_files.h"
+#include "bpf_net.h"
+#include "log.h"
+#include "fnguard.skel.h"
+
+struct bpf_backend {
+	struct fnguard *skel;
+	bool lsm;
+	uint32_t next_policy_id;
+	struct ring_buffer *rb;
+	bpf_event_fn fn;
+	void *ctx;
+	struct bpf_link *lsm_links[32];
+	int n_lsm_links;
+};
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct bpf_backend *b = ctx;
+
+	if (len >= sizeof(struct fng_event) && b->fn)
+		b->fn(data, b->ctx);
+	return 0;
+}
+
+int bpf_backend_open(struct bpf_backend **out, bool lsm, bpf_event_fn fn, void *ctx)
+{
+	struct bpf_backend *b = calloc(1, sizeof(*b));
+	struct bpf_program *prog;
+	int err;
+
+	if (!b)
+		return -ENOMEM;
+	b->lsm = lsm;
+	b->fn = fn;
+	b->ctx = ctx;
+	b->next_policy_id = 1;
+	b->skel = fnguard__open();
+	if (!b->skel) {
+		err = -errno;
+		log_warnx("failed to open BPF object: %d", err);
+		goto fail;
+	}
+	bpf_object__for_each_program(prog, b->skel->obj)
+	{
+		if (bpf_program__type(prog) == BPF_PROG_TYPE_LSM && !lsm)
+			bpf_program__set_autoload(prog, false);
+	}
+	err = fnguard__load(b->skel);
+	if (err) {
+		log_warnx("failed to load BPF object: %s", strerror(-err));
+		goto fail;
+	}
+	/* LSM programs attach globally and act only on tasks of an environment. */
+	bpf_object__for_each_program(prog, b->skel->obj)
+	{
+		struct bpf_link *link;
+
+		if (bpf_program__type(prog) != BPF_PROG_TYPE_LSM || !lsm)
+			continue;
+		if (b->n_lsm_links == (int)(sizeof(b->lsm_links) / sizeof(b->lsm_links[0]))) {
+			err = -E2BIG;
+			log_warnx("too many LSM programs in the BPF object");
+			goto fail;
+		}
+		link = bpf_program__attach(prog);
+		if (!link) {
+			err = -errno;
+			log_warnx("failed to attach %s: %s", bpf_program__name(prog),
+				  strerror(-err));
+			goto fail;
+		}
+		b->lsm_links[b->n_lsm_links++] = link;
+	}
+	b->rb = ring_buffer__new(bpf_map__fd(b->skel->maps.fng_events), on_event, b, NULL);
+	if (!b->rb) {
+		err = -errno;
+		log_warnx("failed to open the event ring buffer: %s", strerror(-err));
+		goto fail;
+	}
+	*out = b;
+	return 0;
+fail:
+	bpf_backend_close(b);
+	return err;
+}
+
+void bpf_backend_close(struct bpf_backend *b)
+{
+	if (!b)
+		return;
+	ring_buffer__free(b->rb);
+	for (int i = 0; i < b->n_lsm_links; i++)
+		bpf_link__destroy(b->lsm_links[i]);
+	fnguard__destroy(b->skel);
+	free(b);
+}
+
+static void policy_conf_build(const struct fng_policy *p, unsigned sections,
+			      struct fng_policy_conf *conf)
+{
+	memset(conf, 0, sizeof(*conf));
+	conf->valid = 1;
+	bpf_files_conf(p, conf);
+	bpf_net_conf(p, conf);
+	/* Sections not enforced here are left open (the caller refused or was told to allow it). */
+	if (!(sections & FNG_SEC_FILES)) {
+		conf->file_mode = FNG_ABI_AUDIT;
+		conf->file_default = FNG_ABI_ALLOW;
+	}
+	if (!(sections & FNG_SEC_EXEC)) {
+		conf->exec_mode = FNG_ABI_AUDIT;
+		conf->exec_default = FNG_ABI_ALLOW;
+		conf->exec_children = FNG_ABI_ALLOW;
+	}
+	if (!(sections & FNG_SEC_FAMILIES))
+		conf->families = ~0ULL;
+	if (!(sections & FNG_SEC_EGRESS)) {
+		conf->egress_default = FNG_ABI_ALLOW;
+		conf->loopback = FNG_ABI_ALLOW;
+		conf->bind = FNG_ABI_ALLOW;
+	}
+}
+
+static void policy_tables_clear(struct bpf_backend *b, uint32_t policy_id)
+{
+	struct fng_policy_conf empty = {0};
+
+	bpf_net_clear(bpf_map__fd(b->skel->maps.fng_net_rules), policy_id);
+	if (b->lsm)
+		bpf_files_clear(bpf_map__fd(b->skel->maps.fng_file_rules),
+				bpf_map__fd(b->skel->maps.fng_exec_rules), policy_id);
+	bpf_map_update_elem(bpf_map__fd(b->skel->maps.fng_policies), &policy_id, &empty, BPF_ANY);
+}
+
+/* A free policy id: ids are never reused while their entries may still be read. */
+static uint32_t policy_id_alloc(struct bpf_backend *b)
+{
+	int fd = bpf_map__fd(b->skel->maps.fng_policies);
+
+	for (uint32_t tries = 0; tries < FNG_MAX_POLICIES; tries++) {
+		uint32_t id = b->next_policy_id;
+		struct fng_policy_conf conf;
+
+		b->next_policy_id = id + 1 >= FNG_MAX_POLICIES ? 1 : id + 1;
+		if (bpf_map_lookup_elem(fd, &id, &conf) == 0 && !conf.valid)
+			return id;
+	}
+	return 0;
+}
+
+static int env_attach(struct bpf_backend *b, struct bpf_env *env)
+{
+	struct bpf_program *progs[6] = {
+		b->skel->progs.fng_connect4, b->skel->progs.fng_connect6,
+		b->skel->progs.fng_sendmsg4, b->skel->progs.fng_sendmsg6,
+		b->skel->progs.fng_bind4,    b->skel->progs.fng_bind6,
+	};
+
+	for (int i = 0; i < 6; i++) {
+		if (env->links[i])
+			continue;
+		env->links[i] = bpf_program__attach_cgroup(progs[i], env->cgroup_fd);
+		if (!env->links[i]) {
+			int err = -errno;
+
+			log_warnx("failed to attach %s to the environment's cgroup: %s",
+				  bpf_program__name(progs[i]), strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+int bpf_backend_env_install(struct bpf_backend *b, struct bpf_env *env,
+			    const struct fng_policy *p, unsigned sections)
+{
+	struct fng_policy_conf conf;
+	struct fng_env val = {0}, cur;
+	uint32_t id, old = env->policy_id;
+	int err, envs_fd = bpf_map__fd(b->skel->maps.fng_envs);
+
+	if ((sections & (FNG_SEC_FILES | FNG_SEC_EXEC | FNG_SEC_FAMILIES)) && !b->lsm) {
+		log_warnx("file, exec and family rules need the BPF LSM programs, not loaded here");
+		return -EOPNOTSUPP;
+	}
+	id = policy_id_alloc(b);
+	if (!id) {
+		log_warnx("no free policy slot (%d in use)", FNG_MAX_POLICIES);
+		return -ENOSPC;
+	}
+	/* 1. Every table of the new policy, under its own id: nothing reads it yet. */
+	err = bpf_net_fill(bpf_map__fd(b->skel->maps.fng_net_rules), id, p);
+	if (!err && b->lsm)
+		err = bpf_files_fill(bpf_map__fd(b->skel->maps.fng_file_rules),
+				     bpf_map__fd(b->skel->maps.fng_exec_rules), id, p);
+	if (err)
+		goto undo;
+	policy_conf_build(p, sections, &conf);
+	if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.fng_policies), &id, &conf, BPF_ANY)) {
+		err = -errno;
+		log_warn("cannot write the policy settings");
+		goto undo;
+	}
+	/* 2. Switch the environment to it in one update (keeping its exec count). */
+	if (old && bpf_map_lookup_elem(envs_fd, &env->cgroup_id, &cur) == 0)
+		val = cur;
+	val.policy_id = id;
+	val.flags |= FNG_ENV_ACTIVE;
+	if (bpf_map_update_elem(envs_fd, &env->cgroup_id, &val, BPF_ANY)) {
+		err = -errno;
+		log_warn("cannot register the environment");
+		goto undo;
+	}
+	env->policy_id = id;
+	env->policy = p;
+	/* 3. Programs on the cgroup: only now, so they never see an environment without policy. */
+	err = env_attach(b, env);
+	if (err)
+		return err;
+	/* 4. The old policy's tables are unreachable now. */
+	if (old)
+		policy_tables_clear(b, old);
+	return 0;
+undo:
+	policy_tables_clear(b, id);
+	return err;
+}
+
+int bpf_backend_env_remove(struct bpf_backend *b, struct bpf_env *env)
+{
+	int err = 0;
+
+	for (int i = 0; i < 6; i++) {
+		bpf_link__destroy(env->links[i]);
+		env->links[i] = NULL;
+	}
+	if (env->policy_id) {
+		if (bpf_map_delete_elem(bpf_map__fd(b->skel->maps.fng_envs), &env->cgroup_id) &&
+		    errno != ENOENT)
+			err = -errno;
+		policy_tables_clear(b, env->policy_id);
+		env->policy_id = 0;
+	}
+	return err;
+}
+
+int bpf_backend_events_fd(struct bpf_backend *b)
+{
+	return ring_buffer__epoll_fd(b->rb);
+}
+
+int bpf_backend_events_read(struct bpf_backend *b, int timeout_ms)
+{
+	int n = ring_buffer__poll(b->rb, timeout_ms);
+
+	return n == -EINTR ? 0 : n;
+}
+
+uint64_t bpf_backend_counter(struct bpf_backend *b, unsigned which)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t sum = 0, *vals;
+
+	if (ncpu <= 0)
+		return 0;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return 0;
+	if (bpf_map_lookup_elem(bpf_map__fd(b->skel->maps.fng_counters), &which, vals) == 0)
+		for (int i = 0; i < ncpu; i++)
+			sum += vals[i];
+	free(vals);
+	return sum;
+}

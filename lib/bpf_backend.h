@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The bpf-lsm backend: one loaded enforcement object (bpf/*.bpf.c linked) serving any number of
+ * environments. An environment is a cgroup; its policy is installed under a policy id and
+ * switched in with one map update (see bpf/fnguard_abi.h), so updates are atomic.
+ */
+#ifndef FNGUARD_BPF_BACKEND_H
+#define FNGUARD_BPF_BACKEND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/types.h>
+
+#include "fnguard_abi.h"
+#include "policy.h"
+
+struct bpf_backend;
+
+struct bpf_env {
+	uint64_t cgroup_id;
+	int cgroup_fd;
+	uint32_t policy_id;	/* 0: nothing installed */
+	struct bpf_link *links[6];
+	const struct fng_policy *policy; /* the policy in force, for naming rules in events */
+};
+
+/* Called for every event read from the ring buffer. */
+typedef void (*bpf_event_fn)(const struct fng_event *e, void *ctx);
+
+/* Load the object. With @lsm false the LSM programs are not loaded (kernels without BPF LSM:
+ * only the cgroup network programs run). */
+int bpf_backend_open(struct bpf_backend **out, bool lsm, bpf_event_fn fn, void *ctx);
+void bpf_backend_close(struct bpf_backend *b);
+
+/* Install @p for @env (first call), or replace the policy in force atomically. @sections
+ * (FNG_SEC_* of backend.h) says which sections to enforce; the others are left open. */
+int bpf_backend_env_install(struct bpf_backend *b, struct bpf_env *env,
+			    const struct fng_policy *p, unsigned sections);
+/* Remove the environment's policy and detach its programs. */
+int bpf_backend_env_remove(struct bpf_backend *b, struct bpf_env *env);
+
+/* The ring buffer's epoll fd, and reading what is there (calls the event function). */
+int bpf_backend_events_fd(struct bpf_backend *b);
+int bpf_backend_events_read(struct bpf_backend *b, int timeout_ms);
+/* Sum of a per-CPU failure counter (enum fng_counter). */
+uint64_t bpf_backend_counter(struct bpf_backend *b, unsigned which);
+
+#endif

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <seccomp.h>
+
+#include "event_json.h"
+#include "json.h"
+
+static int64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void event_ctx_init(struct event_ctx *c, const struct fng_policy *p, const char *env)
+{
+	static char host[256];
+
+	memset(c, 0, sizeof(*c));
+	if (!host[0] && gethostname(host, sizeof(host) - 1))
+		strcpy(host, "unknown");
+	c->policy = p;
+	c->host = host;
+	c->env = env;
+	c->boot_to_real_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
+}
+
+const char *event_class_name(unsigned class)
+{
+	static const char *const names[] = {
+		[FNG_CLASS_FILE] = "file",
+		[FNG_CLASS_EXEC] = "exec",
+		[FNG_CLASS_NETWORK] = "network",
+		[FNG_CLASS_SYSCALL] = "syscall",
+	};
+
+	return class < sizeof(names) / sizeof(names[0]) && names[class] ? names[class] : "unknown";
+}
+
+const char *event_op_name(unsigned op)
+{
+	static const char *const names[] = {
+		[FNG_OP_OPEN] = "open",	      [FNG_OP_CREATE] = "create",
+		[FNG_OP_UNLINK] = "unlink",   [FNG_OP_RENAME] = "rename",
+		[FNG_OP_LINK] = "link",	      [FNG_OP_EXEC] = "exec",
+		[FNG_OP_MMAP] = "mmap",	      [FNG_OP_CONNECT] = "connect",
+		[FNG_OP_SENDMSG] = "sendmsg", [FNG_OP_BIND] = "bind",
+		[FNG_OP_SOCKET] = "socket",   [FNG_OP_MKDIR] = "mkdir",
+		[FNG_OP_RMDIR] = "rmdir",     [FNG_OP_SYMLINK] = "symlink",
+		[FNG_OP_MKNOD] = "mknod",     [FNG_OP_SETATTR] = "setattr",
+		[FNG_OP_TRUNCATE] = "truncate", [FNG_OP_MPROTECT] = "mprotect",
+		[FNG_OP_SYSCALL] = "syscall",
+	};
+
+	return op < sizeof(names) / sizeof(names[0]) && names[op] ? names[op] : "unknown";
+}
+
+/* Position of egress entry @i among the entries with the same verdict. */
+static size_t egress_position(const struct fng_network *n, size_t i)
+{
+	size_t pos = 0;
+
+	for (size_t k = 0; k < i && k < n->n_egress; k++)
+		if (n->egress[k].verdict == n->egress[i].verdict)
+			pos++;
+	return pos;
+}
+
+void event_rule_name(const struct fng_policy *p, const struct fng_event *e, char *buf, size_t len)
+{
+	const char *sec = e->class == FNG_CLASS_FILE ? "files" : e->class == FNG_CLASS_EXEC ? "exec"
+						   : e->class == FNG_CLASS_SYSCALL ? "syscalls"
+										   : "network.egress";
+
+	switch (e->rule_kind) {
+	case FNG_RULE_DEFAULT:
+		snprintf(buf, len, "%s.default", sec);
+		return;
+	case FNG_RULE_CHILDREN:
+		snprintf(buf, len, "exec.children");
+		return;
+	case FNG_RULE_LOOPBACK:
+		snprintf(buf, len, "network.loopback");
+		return;
+	case FNG_RULE_BIND:
+		snprintf(buf, len, "network.bind");
+		return;
+	case FNG_RULE_FAMILIES:
+		snprintf(buf, len, "network.families");
+		return;
+	case FNG_RULE_NO_PATH:
+		snprintf(buf, len, "exec.default (file without a path)");
+		return;
+	case FNG_RULE_TOO_DEEP:
+		snprintf(buf, len, "%s (path deeper than %d levels: denied)", sec,
+			 FNG_MAX_PATH_DEPTH);
+		return;
+	case FNG_RULE_CROSS:
+		snprintf(buf, len, "files (rename or link would gain rights)");
+		return;
+	case FNG_RULE_ENTRY:
+		break;
+	default:
+		snprintf(buf, len, "%s (rule kind %u)", sec, e->rule_kind);
+		return;
+	}
+	if (e->class == FNG_CLASS_FILE && p && e->rule_index < p->files.n_rules)
+		snprintf(buf, len, "files.rules[%u] (%s)", e->rule_index,
+			 p->files.rules[e->rule_index].path);
+	else if (e->class == FNG_CLASS_EXEC && p && e->rule_index < p->exec.n_allow)
+		snprintf(buf, len, "exec.allow[%u] (%s)", e->rule_index,
+			 p->exec.allow[e->rule_index].path);
+	else if (e->class == FNG_CLASS_NETWORK && p && e->rule_index < p->network.n_egress)
+		snprintf(buf, len, "network.egress.%s[%zu] (line %u)",
+			 p->network.egress[e->rule_index].verdict == FNG_VERDICT_ALLOW ? "allow"
+										: "deny",
+			 egress_position(&p->network, e->rule_index),
+			 p->network.egress[e->rule_index].line);
+	else if (e->class == FNG_CLASS_SYSCALL)
+		snprintf(buf, len, "syscalls.deny");
+	else
+		snprintf(buf, len, "%s[%u]", sec, e->rule_index);
+}
+
+static const char *proto_name(unsigned proto)
+{
+	return proto == 6 ? "tcp" : proto == 17 ? "udp" : proto == 0 ? "any" : "other";
+}
+
+void event_target_text(const struct fng_event *e, char *buf, size_t len)
+{
+	const struct fng_addr *a = &e->target.addr;
+	char ip[INET6_ADDRSTRLEN];
+
+	switch (e->target_kind) {
+	case FNG_TARGET_PATH:
+	case FNG_TARGET_TEXT:
+		snprintf(buf, len, "%.*s", FNG_TARGET_LEN, e->target.path);
+		return;
+	case FNG_TARGET_ADDR:
+		if (e->op == FNG_OP_SOCKET) {
+			const char *fam = policy_family_name(a->family);
+
+			if (fam)
+				snprintf(buf, len, "family=%s type=%u protocol=%u", fam, a->port,
+					 a->protocol);
+			else
+				snprintf(buf, len, "family=%u type=%u protocol=%u", a->family,
+					 a->port, a->protocol);
+			return;
+		}
+		if (a->family == AF_INET) {
+			inet_ntop(AF_INET, a->addr, ip, sizeof(ip));
+			snprintf(buf, len, "%s:%u/%s", ip, a->port, proto_name(a->protocol));
+		} else {
+			inet_ntop(AF_INET6, a->addr, ip, sizeof(ip));
+			snprintf(buf, len, "[%s]:%u/%s", ip, a->port, proto_name(a->protocol));
+		}
+		return;
+	default:
+		buf[0] = 0;
+	}
+}
+
+static void write_time(struct json_writer *w, int64_t real_ns)
+{
+	char buf[64];
+	struct tm tm;
+	time_t secs = real_ns / 1000000000;
+
+	gmtime_r(&secs, &tm);
+	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (long)(real_ns % 1000000000));
+	json_key(w, "time");
+	json_string(w, buf);
+}
+
+static void write_common(struct json_writer *w, struct event_ctx *c, const char *type,
+			 int64_t real_ns)
+{
+	json_key(w, "type");
+	json_string(w, type);
+	write_time(w, real_ns);
+	json_key(w, "seq");
+	json_uint(w, ++c->seq);
+	json_key(w, "host");
+	json_string(w, c->host);
+	if (c->policy && c->policy->function.present) {
+		json_key(w, "function");
+		json_string(w, c->policy->function.name);
+		json_key(w, "version");
+		json_string(w, c->policy->function.version);
+	}
+	if (c->env) {
+		json_key(w, "env");
+		json_string(w, c->env);
+	}
+}
+
+static int write_end(struct json_writer *w, FILE *f)
+{
+	int err = json_writer_finish(w);
+
+	if (!err && (fputc('\n', f) == EOF || fflush(f)))
+		err = -EIO;
+	return err;
+}
+
+int event_json_write(FILE *f, struct event_ctx *c, const struct fng_event *e)
+{
+	struct json_writer w;
+	char text[FNG_TARGET_LEN + 64], comm[17];
+	char *sc = NULL;
+
+	json_writer_init(&w, f, 0);
+	json_object_begin(&w);
+	write_common(&w, c, "denial", (int64_t)e->ts_ns + c->boot_to_real_ns);
+	json_key(&w, "pid");
+	json_uint(&w, e->pid);
+	memcpy(comm, e->comm, 16);
+	comm[16] = 0;
+	json_key(&w, "comm");
+	json_string(&w, comm);
+	json_key(&w, "class");
+	json_string(&w, event_class_name(e->class));
+	json_key(&w, "op");
+	if (e->class == FNG_CLASS_SYSCALL && e->syscall_nr >= 0 &&
+	    (sc = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, e->syscall_nr)))
+		json_string(&w, sc);
+	else
+		json_string(&w, event_op_name(e->op));
+	json_key(&w, "syscall");
+	if (e->syscall_nr >= 0) {
+		if (!sc)
+			sc = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, e->syscall_nr);
+		if (sc)
+			json_string(&w, sc);
+		else
+			json_int(&w, e->syscall_nr);
+	} else {
+		json_null(&w);
+	}
+	free(sc);
+	event_target_text(e, text, sizeof(text));
+	json_key(&w, "target");
+	json_string(&w, text);
+	json_key(&w, "verdict");
+	json_string(&w, e->verdict == FNG_EVENT_AUDITED ? "audited" : "blocked");
+	event_rule_name(c->policy, e, text, sizeof(text));
+	json_key(&w, "rule");
+	json_string(&w, text);
+	json_object_end(&w);
+	return write_end(&w, f);
+}
+
+int event_json_write_loss(FILE *f, struct event_ctx *c, uint64_t lost, const char *where)
+{
+	struct json_writer w;
+
+	json_writer_init(&w, f, 0);
+	json_object_begin(&w);
+	write_common(&w, c, "loss", clock_ns(CLOCK_REALTIME));
+	json_key(&w, "events_lost");
+	json_uint(&w, lost);
+	json_key(&w, "where");
+	json_string(&w, where);
+	json_object_end(&w);
+	return write_end(&w, f);
+}
