@@ -64,6 +64,8 @@ CLI_OBJS   := $(patsubst %.c,$(OUT)/obj/%.o,$(CLI_SRCS))
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUT)/tests/unit/%,$(UNIT_SRCS))
 
+CLI_TESTS  := $(wildcard tests/cli/*.sh)
+
 VM_SRCS    := $(wildcard tests/vm/*.c)
 VM_BINS    := $(patsubst tests/vm/%.c,$(OUT)/guest/%,$(VM_SRCS))
 VM_SUITES  := $(patsubst tests/vm/%.suite,%,$(wildcard tests/vm/*.suite))
@@ -173,6 +175,7 @@ module:
 test: all $(UNIT_BINS)
 	$(Q)rm -rf $(OUT)/results && mkdir -p $(OUT)/results
 	$(Q)tools/run-unit $(OUT)/results $(UNIT_BINS)
+	$(Q)FNGUARD=$(abspath $(OUT)/fnguard) tools/run-cli $(OUT)/results $(CLI_TESTS)
 	$(Q)for s in $(VM_SUITES); do \
 		tools/vmtest --cache $(CACHE) --suite tests/vm/$$s.suite --out $(OUT)/vmtest/$$s \
 			--tap $(OUT)/results/vm-$$s.tap; \
@@ -180,9 +183,10 @@ test: all $(UNIT_BINS)
 	$(Q)$(MAKE) -s fuzz-ci
 	$(Q)tools/tap-summary $(OUT)/results/*.tap
 
-test-unit: $(UNIT_BINS)
+test-unit: $(UNIT_BINS) $(OUT)/fnguard
 	$(Q)rm -rf $(OUT)/results && mkdir -p $(OUT)/results
 	$(Q)tools/run-unit $(OUT)/results $(UNIT_BINS)
+	$(Q)FNGUARD=$(abspath $(OUT)/fnguard) tools/run-cli $(OUT)/results $(CLI_TESTS)
 	$(Q)tools/tap-summary $(OUT)/results/*.tap
 
 test-vm: all

@@ -133,7 +133,13 @@ static __always_inline void net_report(__u64 cgid, __u32 policy_id, __u16 op, __
 	e->target.addr.family = ctx->user_family;
 	e->target.addr.protocol = ctx->protocol;
 	e->target.addr.port = bpf_ntohs((__u16)ctx->user_port);
-	__builtin_memcpy(e->target.addr.addr, addr, 16);
+	/* The event carries IPv4 as IPv4 (addr[0..3]), not in its mapped form. */
+	if (ctx->user_family == AF_INET) {
+		__builtin_memset(e->target.addr.addr, 0, 16);
+		__builtin_memcpy(e->target.addr.addr, addr + 12, 4);
+	} else {
+		__builtin_memcpy(e->target.addr.addr, addr, 16);
+	}
 	bpf_ringbuf_submit(e, 0);
 }
 

@@ -69,12 +69,8 @@ static void probe_bpf_lsm(struct backend_status *st)
 	__u32 one = 1;
 	int fd, err;
 
-	if (!st->lsm_list[0]) {
-		snprintf(s->why, sizeof(s->why),
-			 "cannot read /sys/kernel/security/lsm (is securityfs mounted?)");
-		return;
-	}
-	if (!lsm_list_has(st->lsm_list, "bpf")) {
+	/* An unreadable list (securityfs not mounted) proves nothing: the probe below decides. */
+	if (st->lsm_list[0] && !lsm_list_has(st->lsm_list, "bpf")) {
 		snprintf(s->why, sizeof(s->why),
 			 "'bpf' is not in /sys/kernel/security/lsm (active: %s); boot with lsm=...,bpf",
 			 st->lsm_list);
@@ -124,6 +120,13 @@ static void probe_bpf_lsm(struct backend_status *st)
 	unlink(tmpl);
 out:
 	probe_lsm__destroy(skel);
+	if (!s->ok && !st->lsm_list[0]) {
+		size_t len = strlen(s->why);
+
+		snprintf(s->why + len, sizeof(s->why) - len,
+			 " (the active LSM list is unreadable: securityfs is not mounted at "
+			 "/sys/kernel/security)");
+	}
 }
 
 static void probe_cgroup_net(struct backend_status *st)

@@ -22,6 +22,7 @@ struct bpf_backend {
 	void *ctx;
 	struct bpf_link *lsm_links[32];
 	int n_lsm_links;
+	int file_rules_fd, exec_rules_fd;
 };
 
 static int on_event(void *ctx, void *data, size_t len)
@@ -82,6 +83,14 @@ int bpf_backend_open(struct bpf_backend **out, bool lsm, bpf_event_fn fn, void *
 		}
 		b->lsm_links[b->n_lsm_links++] = link;
 	}
+	/* Looked up by name: they belong to the file/exec concern of the object. */
+	b->file_rules_fd = bpf_object__find_map_fd_by_name(b->skel->obj, "fng_file_rules");
+	b->exec_rules_fd = bpf_object__find_map_fd_by_name(b->skel->obj, "fng_exec_rules");
+	if (lsm && (b->file_rules_fd < 0 || b->exec_rules_fd < 0)) {
+		err = -ENOENT;
+		log_warnx("the BPF object has no file/exec rule maps");
+		goto fail;
+	}
 	b->rb = ring_buffer__new(bpf_map__fd(b->skel->maps.fng_events), on_event, b, NULL);
 	if (!b->rb) {
 		err = -errno;
@@ -138,8 +147,7 @@ static void policy_tables_clear(struct bpf_backend *b, uint32_t policy_id)
 
 	bpf_net_clear(bpf_map__fd(b->skel->maps.fng_net_rules), policy_id);
 	if (b->lsm)
-		bpf_files_clear(bpf_map__fd(b->skel->maps.fng_file_rules),
-				bpf_map__fd(b->skel->maps.fng_exec_rules), policy_id);
+		bpf_files_clear(b->file_rules_fd, b->exec_rules_fd, policy_id);
 	bpf_map_update_elem(bpf_map__fd(b->skel->maps.fng_policies), &policy_id, &empty, BPF_ANY);
 }
 
@@ -202,8 +210,7 @@ int bpf_backend_env_install(struct bpf_backend *b, struct bpf_env *env,
 	/* 1. Every table of the new policy, under its own id: nothing reads it yet. */
 	err = bpf_net_fill(bpf_map__fd(b->skel->maps.fng_net_rules), id, p);
 	if (!err && b->lsm)
-		err = bpf_files_fill(bpf_map__fd(b->skel->maps.fng_file_rules),
-				     bpf_map__fd(b->skel->maps.fng_exec_rules), id, p);
+		err = bpf_files_fill(b->file_rules_fd, b->exec_rules_fd, id, p);
 	if (err)
 		goto undo;
 	policy_conf_build(p, sections, &conf);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The bpf-lsm backend: one loaded enforcement object (bpf/*.bpf.c linked) serving any number of
+ * The bpf-lsm backend: one loaded enforcement object (the bpf/ programs, linked) serving any number of
  * environments. An environment is a cgroup; its policy is installed under a policy id and
  * switched in with one map update (see bpf/fnguard_abi.h), so updates are atomic.
  */

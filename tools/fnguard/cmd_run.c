@@ -81,6 +81,18 @@ static void on_event(const struct fng_event *e, void *ctx)
 		r->write_errors++;
 }
 
+/* Without --policy: only the built-in syscall deny list; files, exec and network are open. */
+static void policy_open_all_but_syscalls(struct fng_policy *p)
+{
+	p->files.def = FNG_VERDICT_ALLOW;
+	p->exec.def = FNG_VERDICT_ALLOW;
+	p->exec.children = FNG_VERDICT_ALLOW;
+	p->network.egress_default = FNG_VERDICT_ALLOW;
+	p->network.loopback = FNG_VERDICT_ALLOW;
+	p->network.bind = FNG_VERDICT_ALLOW;
+	p->network.families = ~0ULL;
+}
+
 static void policy_force_audit(struct fng_policy *p)
 {
 	p->mode = FNG_MODE_AUDIT;
@@ -285,6 +297,8 @@ int cmd_run(int argc, char **argv)
 	else
 		err = policy_load_buffer("(built-in default)", "apiVersion: fnguard/v1\n", 23, NULL,
 					 &r.policy, &diags);
+	if (!err && !policy_path)
+		policy_open_all_but_syscalls(r.policy);
 	if (err) {
 		policy_diags_print(&diags, stderr);
 		fprintf(stderr, "fnguard: run: %s: invalid policy\n",
