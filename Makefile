@@ -67,7 +67,8 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUT)/tests/unit/%,$(UNIT_SRCS))
 CLI_TESTS  := $(wildcard tests/cli/*.sh)
 
 VM_SRCS    := $(wildcard tests/vm/*.c)
-VM_BINS    := $(patsubst tests/vm/%.c,$(OUT)/guest/%,$(VM_SRCS))
+VM_BINS    := $(patsubst tests/vm/%.c,$(OUT)/guest/%,$(VM_SRCS)) $(OUT)/guest/fng-op \
+	      $(OUT)/guest/hello-dyn
 VM_SUITES  := $(patsubst tests/vm/%.suite,%,$(wildcard tests/vm/*.suite))
 
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
@@ -144,6 +145,17 @@ $(OUT)/guest/%: tests/vm/%.c tests/vm/tap.h $(OUT)/libfnguard.a $(BPF_SKELS)
 	$(call msg,CC-GUEST,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/vm -o $@ $< $(OUT)/libfnguard.a $(GUEST_LIBS)
+
+# The conformance suite's operation runner (static) and a dynamically linked program.
+$(OUT)/guest/fng-op: tests/conformance/fng-op.c
+	$(call msg,CC-GUEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< -static
+
+$(OUT)/guest/hello-dyn: tests/conformance/hello-dyn.c
+	$(call msg,CC-GUEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
 
 $(OUT)/tests/unit/%: tests/unit/%.c $(OUT)/libfnguard-san.a
 	$(call msg,CC-TEST,$@)

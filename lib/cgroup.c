@@ -159,3 +159,79 @@ int cgroup_env_destroy(struct fng_cgroup *cg)
 	}
 	return err;
 }
+
+static int write_file_at(int dirfd, const char *name, const char *val)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -errno;
+}
+
+/* Enable @ctrl ("pids") in the subtree_control of every cgroup from the root to @cg's parent:
+ * each level must delegate the controller to the next. */
+static int cgroup_enable_controller(const struct fng_cgroup *cg, const char *ctrl)
+{
+	char root[512], path[512], file[600], plus[32], *q;
+	int err;
+
+	err = cgroup_v2_root(root, sizeof(root));
+	if (err)
+		return err;
+	snprintf(plus, sizeof(plus), "+%s", ctrl);
+	snprintf(path, sizeof(path), "%s", cg->path);
+	q = strrchr(path, '/');
+	if (!q || strlen(path) < strlen(root))
+		return -EINVAL;
+	*q = 0;
+	for (q = path + strlen(root);;) {
+		char save = *q;
+
+		*q = 0;
+		snprintf(file, sizeof(file), "%s/cgroup.subtree_control", path);
+		*q = save;
+		err = write_file_at(AT_FDCWD, file, plus);
+		if (err || !save)
+			return err;
+		q = strchr(q + 1, '/');
+		if (!q)
+			q = path + strlen(path);
+	}
+}
+
+int cgroup_env_limits(const struct fng_cgroup *cg, uint32_t pids, uint64_t memory_bytes,
+		      char *why, size_t whylen)
+{
+	char val[32];
+	int err;
+
+	if (pids) {
+		err = cgroup_enable_controller(cg, "pids");
+		if (!err) {
+			snprintf(val, sizeof(val), "%u", pids);
+			err = write_file_at(cg->fd, "pids.max", val);
+		}
+		if (err) {
+			snprintf(why, whylen, "limits.pids: the pids controller is not available on "
+					      "cgroup v2 here (%s)", strerror(-err));
+			return err;
+		}
+	}
+	if (memory_bytes) {
+		err = cgroup_enable_controller(cg, "memory");
+		if (!err) {
+			snprintf(val, sizeof(val), "%llu", (unsigned long long)memory_bytes);
+			err = write_file_at(cg->fd, "memory.max", val);
+		}
+		if (err) {
+			snprintf(why, whylen, "limits.memory: the memory controller is not available "
+					      "on cgroup v2 here (%s)", strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}

@@ -27,4 +27,12 @@ int cgroup_kill_all(const struct fng_cgroup *cg);
 /* Remove the cgroup directory and close its fd. */
 int cgroup_env_destroy(struct fng_cgroup *cg);
 
+/*
+ * Apply limits.pids and limits.memory (0: leave unlimited) to the environment's cgroup, enabling
+ * the pids and memory controllers on the way down from the v2 root. Returns 0, or -errno with
+ * @why naming what could not be applied (e.g. the controller lives on a v1 hierarchy).
+ */
+int cgroup_env_limits(const struct fng_cgroup *cg, uint32_t pids, uint64_t memory_bytes,
+		      char *why, size_t whylen);
+
 #endif

@@ -341,6 +341,24 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 
+	/* Resource limits of a policy file (the built-in default sets none). */
+	if (policy_path) {
+		char why[256];
+
+		err = cgroup_env_limits(&cg, r.policy->limits.pids, r.policy->limits.memory_bytes,
+					why, sizeof(why));
+		if (err) {
+			fprintf(stderr, "fnguard: %s: %s on this kernel:\n  %s\n", r.policy->source,
+				partial ? "these rules are NOT enforced" : "cannot enforce the policy",
+				why);
+			if (!partial) {
+				fprintf(stderr, "fnguard: refusing to run: use --allow-partial to run "
+						"without these limits\n");
+				goto out;
+			}
+		}
+	}
+
 	/* 4. The policy in force for the cgroup before anything runs in it. */
 	if (sections & (FNG_SEC_FILES | FNG_SEC_EXEC | FNG_SEC_FAMILIES | FNG_SEC_EGRESS)) {
 		err = bpf_backend_open(&bpf, (sections & (FNG_SEC_FILES | FNG_SEC_EXEC |
