@@ -83,6 +83,7 @@ enum fng_rule_kind {
 	FNG_RULE_NO_PATH = 6,	/* exec of a file without a path (memfd, deleted) */
 	FNG_RULE_TOO_DEEP = 7,	/* path deeper than FNG_MAX_PATH_DEPTH: fail closed */
 	FNG_RULE_CROSS = 8,	/* rename/link that would gain rights (EXDEV) */
+	FNG_RULE_RAW = 9,	/* raw/ICMP socket while egress is restricted: it bypasses the rules */
 };
 
 /* fng_envs value: the environment's policy and its state. */
@@ -104,7 +105,8 @@ struct fng_policy_conf {
 	__u8 egress_default;
 	__u8 loopback;
 	__u8 bind;
-	__u8 pad[6];
+	__u8 raw_deny;		/* refuse raw and ICMP sockets: the network is restricted at all */
+	__u8 pad[5];
 	__u64 families;		/* bit N: socket(AF_N) allowed */
 };
 

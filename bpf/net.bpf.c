@@ -246,6 +246,21 @@ int fng_bind6(struct bpf_sock_addr *ctx)
 	return net_bind(ctx, AF_INET6);
 }
 
+#define SOCK_DGRAM 2
+#define SOCK_RAW 3
+#define SOCK_TYPE_MASK 0xf
+#define IPPROTO_ICMP 1
+#define IPPROTO_ICMPV6 58
+
+static __always_inline bool net_socket_bypasses_egress(int family, int type, int protocol)
+{
+	if (family != AF_INET && family != AF_INET6)
+		return false;
+	type &= SOCK_TYPE_MASK;
+	return type == SOCK_RAW ||
+	       (type == SOCK_DGRAM && (protocol == IPPROTO_ICMP || protocol == IPPROTO_ICMPV6));
+}
+
 /* Socket families: an LSM hook, so only where BPF LSM is active. */
 SEC("lsm/socket_create")
 int BPF_PROG(fng_socket_create, int family, int type, int protocol, int kern, int ret)
@@ -254,6 +269,7 @@ int BPF_PROG(fng_socket_create, int family, int type, int protocol, int kern, in
 	struct fng_event *e;
 	struct fng_env *env;
 	__u64 cgid = 0;
+	__u8 rule;
 
 	if (ret != 0 || kern)
 		return ret;
@@ -265,10 +281,18 @@ int BPF_PROG(fng_socket_create, int family, int type, int protocol, int kern, in
 		fng_count(FNG_CNT_MAP_FAIL);
 		return -EPERM;
 	}
-	if (family >= 0 && family < 64 && (conf->families & (1ULL << family)))
-		return 0;
+	rule = FNG_RULE_FAMILIES;
+	if (family >= 0 && family < 64 && (conf->families & (1ULL << family))) {
+		/*
+		 * Raw and ICMP ("ping") sockets send to any address without passing the cgroup
+		 * connect/sendmsg hooks: while egress is restricted they are refused.
+		 */
+		if (!net_socket_bypasses_egress(family, type, protocol) || !conf->raw_deny)
+			return 0;
+		rule = FNG_RULE_RAW;
+	}
 	e = fng_event_start(cgid, env->policy_id, FNG_CLASS_NETWORK, FNG_OP_SOCKET,
-			    fng_event_verdict(conf->net_mode), FNG_RULE_FAMILIES, 0);
+			    fng_event_verdict(conf->net_mode), rule, 0);
 	if (e) {
 		e->target_kind = FNG_TARGET_ADDR;
 		e->target.addr.family = family;

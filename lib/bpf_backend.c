@@ -138,6 +138,7 @@ static void policy_conf_build(const struct fng_policy *p, unsigned sections,
 		conf->egress_default = FNG_ABI_ALLOW;
 		conf->loopback = FNG_ABI_ALLOW;
 		conf->bind = FNG_ABI_ALLOW;
+		conf->raw_deny = 0;
 	}
 }
 

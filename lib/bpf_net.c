@@ -16,6 +16,10 @@ void bpf_net_conf(const struct fng_policy *p, struct fng_policy_conf *conf)
 	conf->loopback = p->network.loopback == FNG_VERDICT_ALLOW;
 	conf->bind = p->network.bind == FNG_VERDICT_ALLOW;
 	conf->families = p->network.families;
+	/* Raw and ICMP sockets bypass every address rule: refused whenever any applies. */
+	conf->raw_deny = p->network.n_egress || p->network.egress_default == FNG_VERDICT_DENY ||
+			 p->network.loopback == FNG_VERDICT_DENY ||
+			 p->network.bind == FNG_VERDICT_DENY;
 }
 
 /* The trie stores IPv4 as IPv4-mapped IPv6 so one lookup serves both families. */

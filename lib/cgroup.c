@@ -91,16 +91,37 @@ int cgroup_env_create(const char *name, struct fng_cgroup *cg)
 	return 0;
 }
 
-int cgroup_enter(const struct fng_cgroup *cg)
+static int procs_join(int dirfd, const char *dir)
 {
-	int fd = openat(cg->fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+	char path[600];
+	int fd;
 	ssize_t n;
 
+	if (dir) {
+		snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+	} else {
+		fd = openat(dirfd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+	}
 	if (fd < 0)
 		return -errno;
 	n = write(fd, "0", 1);
 	close(fd);
 	return n == 1 ? 0 : -errno;
+}
+
+int cgroup_enter(const struct fng_cgroup *cg)
+{
+	/* The v1 limits first: once in the v2 cgroup the process is confined by the policy. */
+	for (int i = 0; i < 2; i++) {
+		if (cg->v1[i][0]) {
+			int err = procs_join(-1, cg->v1[i]);
+
+			if (err)
+				return err;
+		}
+	}
+	return procs_join(cg->fd, NULL);
 }
 
 static int cgroup_count_procs(const struct fng_cgroup *cg, int sig)
@@ -157,6 +178,13 @@ int cgroup_env_destroy(struct fng_cgroup *cg)
 		err = -errno;
 		log_warn("cannot remove cgroup %s", cg->path);
 	}
+	for (int i = 0; i < 2; i++) {
+		if (cg->v1[i][0] && rmdir(cg->v1[i]) && errno != ENOENT) {
+			err = -errno;
+			log_warn("cannot remove cgroup %s", cg->v1[i]);
+		}
+		cg->v1[i][0] = 0;
+	}
 	return err;
 }
 
@@ -203,35 +231,102 @@ static int cgroup_enable_controller(const struct fng_cgroup *cg, const char *ctr
 	}
 }
 
-int cgroup_env_limits(const struct fng_cgroup *cg, uint32_t pids, uint64_t memory_bytes,
-		      char *why, size_t whylen)
+/* The mount point of the v1 hierarchy @ctrl is bound to ("pids", "memory"), or -ENOENT. */
+static int cgroup_v1_mount(const char *ctrl, char *buf, size_t len)
+{
+	char line[4096], *dash, mnt[512], opts[1024], *tok, *save;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int found = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (found && fgets(line, sizeof(line), f)) {
+		dash = strstr(line, " - ");
+		if (!dash || strncmp(dash + 3, "cgroup ", 7) != 0)
+			continue;
+		if (sscanf(line, "%*s %*s %*s %*s %511s", mnt) != 1 ||
+		    sscanf(dash + 3, "%*s %*s %1023s", opts) != 1)
+			continue;
+		for (tok = strtok_r(opts, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			if (!strcmp(tok, ctrl)) {
+				snprintf(buf, len, "%s", mnt);
+				found = 0;
+				break;
+			}
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* One limit: on v2 if the controller is there, else on its v1 hierarchy. */
+static int cgroup_limit(struct fng_cgroup *cg, int slot, const char *ctrl, const char *file,
+			const char *val, char *why, size_t whylen)
+{
+	char mnt[512], dir[600], path[700];
+	const char *name;
+	int err, err1;
+
+	err = cgroup_enable_controller(cg, ctrl);
+	if (!err) {
+		err = write_file_at(cg->fd, file, val);
+		if (!err)
+			return 0;
+	}
+	err1 = cgroup_v1_mount(ctrl, mnt, sizeof(mnt));
+	if (err1) {
+		snprintf(why, whylen, "%s: the %s controller is available neither on cgroup v2 (%s) "
+				      "nor on a v1 hierarchy", file, ctrl, strerror(-err));
+		return err;
+	}
+	name = strrchr(cg->path, '/');
+	snprintf(dir, sizeof(dir), "%s/fnguard", mnt);
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		goto fail;
+	if (snprintf(cg->v1[slot], sizeof(cg->v1[slot]), "%.400s%.100s", dir, name) >=
+	    (int)sizeof(cg->v1[slot])) {
+		errno = ENAMETOOLONG;
+		goto fail;
+	}
+	if (mkdir(cg->v1[slot], 0755) && errno != EEXIST) {
+		cg->v1[slot][0] = 0;
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "%s/%s", cg->v1[slot], file);
+	err = write_file_at(AT_FDCWD, path, val);
+	if (!err)
+		return 0;
+	errno = -err;
+fail:
+	err = -errno;
+	snprintf(why, whylen, "%s: cannot set it on the v1 %s hierarchy at %s (%s)", file, ctrl, mnt,
+		 strerror(errno));
+	return err;
+}
+
+int cgroup_env_limits(struct fng_cgroup *cg, uint32_t pids, uint64_t memory_bytes, char *why,
+		      size_t whylen)
 {
 	char val[32];
 	int err;
 
 	if (pids) {
-		err = cgroup_enable_controller(cg, "pids");
-		if (!err) {
-			snprintf(val, sizeof(val), "%u", pids);
-			err = write_file_at(cg->fd, "pids.max", val);
-		}
-		if (err) {
-			snprintf(why, whylen, "limits.pids: the pids controller is not available on "
-					      "cgroup v2 here (%s)", strerror(-err));
+		snprintf(val, sizeof(val), "%u", pids);
+		err = cgroup_limit(cg, 0, "pids", "pids.max", val, why, whylen);
+		if (err)
 			return err;
-		}
 	}
 	if (memory_bytes) {
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)memory_bytes);
+		/* v2 memory.max; its v1 counterpart is memory.limit_in_bytes. */
 		err = cgroup_enable_controller(cg, "memory");
-		if (!err) {
-			snprintf(val, sizeof(val), "%llu", (unsigned long long)memory_bytes);
+		if (!err)
 			err = write_file_at(cg->fd, "memory.max", val);
-		}
-		if (err) {
-			snprintf(why, whylen, "limits.memory: the memory controller is not available "
-					      "on cgroup v2 here (%s)", strerror(-err));
+		if (err)
+			err = cgroup_limit(cg, 1, "memory", "memory.limit_in_bytes", val, why,
+					   whylen);
+		if (err)
 			return err;
-		}
 	}
 	return 0;
 }

@@ -13,6 +13,9 @@ struct fng_cgroup {
 	char path[512];	/* absolute path of the cgroup directory */
 	int fd;		/* O_RDONLY|O_DIRECTORY on it */
 	uint64_t id;	/* cgroup v2 id (the directory's inode number) */
+	/* Hybrid hosts: cgroups of the same name on the v1 pids and memory hierarchies, made by
+	 * cgroup_env_limits when those controllers are not on v2 ("" when unused). */
+	char v1[2][512];
 };
 
 /* Where the cgroup v2 hierarchy is mounted. 0, or -ENOENT when it is not mounted. */
@@ -29,10 +32,12 @@ int cgroup_env_destroy(struct fng_cgroup *cg);
 
 /*
  * Apply limits.pids and limits.memory (0: leave unlimited) to the environment's cgroup, enabling
- * the pids and memory controllers on the way down from the v2 root. Returns 0, or -errno with
- * @why naming what could not be applied (e.g. the controller lives on a v1 hierarchy).
+ * the pids and memory controllers on the way down from the v2 root; where a controller is
+ * bound to a v1 hierarchy instead (hybrid hosts), a cgroup of the same name is made there and
+ * cgroup_enter() joins it too. Returns 0, or -errno with @why naming what could not be applied.
+ * Call it before any process enters the cgroup.
  */
-int cgroup_env_limits(const struct fng_cgroup *cg, uint32_t pids, uint64_t memory_bytes,
+int cgroup_env_limits(struct fng_cgroup *cg, uint32_t pids, uint64_t memory_bytes,
 		      char *why, size_t whylen);
 
 #endif

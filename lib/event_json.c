@@ -105,6 +105,9 @@ void event_rule_name(const struct fng_policy *p, const struct fng_event *e, char
 	case FNG_RULE_CROSS:
 		snprintf(buf, len, "files (rename or link would gain rights)");
 		return;
+	case FNG_RULE_RAW:
+		snprintf(buf, len, "network.egress (raw and ICMP sockets bypass egress rules)");
+		return;
 	case FNG_RULE_ENTRY:
 		break;
 	default:

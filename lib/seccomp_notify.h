@@ -8,14 +8,28 @@
 #ifndef FNGUARD_SECCOMP_NOTIFY_H
 #define FNGUARD_SECCOMP_NOTIFY_H
 
+#include <stdbool.h>
 #include <linux/types.h>
 
 #include "fnguard_abi.h"
 #include "policy.h"
 
-/* In the child, before exec: load the filter (no_new_privs must be set) and return the
- * notification fd, or -errno. */
-int seccomp_policy_load(const struct fng_policy *p);
+/*
+ * Socket rules seccomp can enforce where no LSM does: socket() of a family the policy does not
+ * allow, and raw or ICMP sockets (they bypass the cgroup egress hooks) while egress is
+ * restricted. socket()'s arguments are plain integers, so the filter sees what the kernel
+ * gets. Only sound while io_uring (which creates sockets without socket()) is denied too.
+ */
+#define FNG_SECCOMP_FAMILIES 1u
+#define FNG_SECCOMP_RAW 2u
+
+/* Whether seccomp alone can enforce socket families for @p (io_uring_setup is denied). */
+bool seccomp_can_enforce_families(const struct fng_policy *p);
+
+/* In the child, before exec: load the filter (no_new_privs must be set) with the syscall deny
+ * list and the socket rules of @socket_rules (FNG_SECCOMP_*), and return the notification fd,
+ * or -errno. */
+int seccomp_policy_load(const struct fng_policy *p, unsigned socket_rules);
 /* Pass an fd over a Unix socket and receive it on the other side. */
 int fd_send(int sock, int fd);
 int fd_recv(int sock);

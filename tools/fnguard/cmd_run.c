@@ -102,10 +102,24 @@ static void policy_force_audit(struct fng_policy *p)
 	p->syscalls.mode = FNG_MODE_AUDIT;
 }
 
-/* Sections this kernel can enforce with @backend ("auto", "bpf-lsm" or "kmod"). */
+/* How each section is enforced on this kernel: decided once, before anything runs. */
+struct plan {
+	unsigned sections;	/* enforced */
+	bool lsm;		/* the BPF LSM programs are used */
+	unsigned socket_rules;	/* FNG_SECCOMP_*: socket rules seccomp enforces instead */
+	bool seccomp;		/* a seccomp filter is loaded in the child */
+};
+
+/*
+ * What this kernel can enforce with @backend ("auto", "bpf-lsm" or "kmod"). Without BPF LSM,
+ * socket families and the raw/ICMP sockets that would bypass the cgroup egress hooks are
+ * refused by seccomp instead, which is sound only while io_uring is denied as well.
+ */
 static unsigned sections_enforceable(const struct backend_status *st, const char *backend,
+				     const struct fng_policy *p, struct plan *plan,
 				     const char **why)
 {
+	bool seccomp_sockets = st->seccomp.ok && seccomp_can_enforce_families(p);
 	unsigned can = 0;
 
 	*why = "";
@@ -113,10 +127,14 @@ static unsigned sections_enforceable(const struct backend_status *st, const char
 		*why = st->kmod.why;
 	} else if (st->bpf_lsm.ok) {
 		can |= FNG_SEC_FILES | FNG_SEC_EXEC | FNG_SEC_FAMILIES;
+		plan->lsm = true;
 	} else {
 		*why = st->bpf_lsm.why;
 	}
-	if (st->cgroup_net.ok)
+	if (!plan->lsm && seccomp_sockets)
+		can |= FNG_SEC_FAMILIES;
+	/* Egress is whole only when raw/ICMP sockets are refused too (LSM or seccomp). */
+	if (st->cgroup_net.ok && (plan->lsm || seccomp_sockets))
 		can |= FNG_SEC_EGRESS;
 	if (st->seccomp.ok)
 		can |= FNG_SEC_SYSCALLS;
@@ -126,8 +144,12 @@ static unsigned sections_enforceable(const struct backend_status *st, const char
 static const char *section_reason(const struct backend_status *st, unsigned sec,
 				  const char *lsm_why)
 {
-	if (sec == FNG_SEC_EGRESS)
+	if (sec == FNG_SEC_EGRESS && !st->cgroup_net.ok)
 		return st->cgroup_net.why;
+	if (sec == FNG_SEC_EGRESS || sec == FNG_SEC_FAMILIES)
+		return "raw, ICMP and other-family sockets can be refused neither by BPF LSM "
+		       "(unavailable) nor by seccomp (io_uring is not denied, or syscalls are in "
+		       "audit mode)";
 	if (sec == FNG_SEC_SYSCALLS)
 		return st->seccomp.why;
 	return lsm_why;
@@ -135,16 +157,26 @@ static const char *section_reason(const struct backend_status *st, unsigned sec,
 
 /* Step 2: refuse, or with --allow-partial say what will not be enforced. */
 static int check_enforceable(const struct fng_policy *p, const char *backend, bool partial,
-			     unsigned *sections)
+			     struct plan *plan)
 {
 	const struct backend_status *st = backend_status_get();
 	unsigned need = policy_sections_needed(p), can, missing;
 	const char *lsm_why;
 	char desc[256];
 
-	can = sections_enforceable(st, backend, &lsm_why);
+	can = sections_enforceable(st, backend, p, plan, &lsm_why);
 	missing = need & ~can;
-	*sections = need & can;
+	plan->sections = need & can;
+	plan->lsm = plan->lsm && (plan->sections & (FNG_SEC_FILES | FNG_SEC_EXEC |
+						    FNG_SEC_FAMILIES | FNG_SEC_EGRESS));
+	if (!plan->lsm) {
+		if (plan->sections & FNG_SEC_FAMILIES)
+			plan->socket_rules |= FNG_SECCOMP_FAMILIES;
+		if (plan->sections & FNG_SEC_EGRESS)
+			plan->socket_rules |= FNG_SECCOMP_RAW;
+	}
+	plan->seccomp = ((plan->sections & FNG_SEC_SYSCALLS) && p->syscalls.n_deny) ||
+			plan->socket_rules;
 	if (!missing)
 		return 0;
 	fprintf(stderr, "fnguard: %s: %s on this kernel:\n", p->source,
@@ -164,8 +196,8 @@ static int check_enforceable(const struct fng_policy *p, const char *backend, bo
 }
 
 /* Step 5, in the child: never returns. */
-static void child_exec(struct fng_cgroup *cg, const struct fng_policy *p, int sock, int errpipe,
-		       char **cmd)
+static void child_exec(struct fng_cgroup *cg, const struct fng_policy *p,
+		       const struct plan *plan, int sock, int errpipe, char **cmd)
 {
 	sigset_t none;
 	int fd, err;
@@ -181,8 +213,8 @@ static void child_exec(struct fng_cgroup *cg, const struct fng_policy *p, int so
 		err = -errno;
 		goto fail;
 	}
-	if (sock >= 0 && p->syscalls.n_deny) {
-		fd = seccomp_policy_load(p);
+	if (plan->seccomp) {
+		fd = seccomp_policy_load(p, plan->socket_rules);
 		if (fd < 0) {
 			err = fd;
 			goto fail;
@@ -247,7 +279,7 @@ int cmd_run(int argc, char **argv)
 	struct bpf_env env = {0};
 	int c, rc = EXIT_FNGUARD, err, sv[2] = {-1, -1}, errpipe[2] = {-1, -1};
 	int notify_fd = -1, sfd = -1, efd = -1, status = 0, child_err = 0;
-	unsigned sections = 0;
+	struct plan plan = {0};
 	bool child_done = false;
 	char name[64];
 	sigset_t mask;
@@ -311,7 +343,7 @@ int cmd_run(int argc, char **argv)
 		policy_force_audit(r.policy);
 
 	/* 2. What this kernel can enforce. */
-	if (check_enforceable(r.policy, backend, partial, &sections))
+	if (check_enforceable(r.policy, backend, partial, &plan))
 		goto out;
 
 	r.events = open_events(events_spec);
@@ -360,10 +392,8 @@ int cmd_run(int argc, char **argv)
 	}
 
 	/* 4. The policy in force for the cgroup before anything runs in it. */
-	if (sections & (FNG_SEC_FILES | FNG_SEC_EXEC | FNG_SEC_FAMILIES | FNG_SEC_EGRESS)) {
-		err = bpf_backend_open(&bpf, (sections & (FNG_SEC_FILES | FNG_SEC_EXEC |
-							 FNG_SEC_FAMILIES)) != 0,
-				       on_event, &r);
+	if (plan.sections & (FNG_SEC_FILES | FNG_SEC_EXEC | FNG_SEC_FAMILIES | FNG_SEC_EGRESS)) {
+		err = bpf_backend_open(&bpf, plan.lsm, on_event, &r);
 		if (err) {
 			fprintf(stderr, "fnguard: run: cannot load the BPF programs: %s\n",
 				strerror(-err));
@@ -371,7 +401,9 @@ int cmd_run(int argc, char **argv)
 		}
 		env.cgroup_fd = cg.fd;
 		env.cgroup_id = cg.id;
-		err = bpf_backend_env_install(bpf, &env, r.policy, sections);
+		err = bpf_backend_env_install(bpf, &env, r.policy,
+					      plan.lsm ? plan.sections
+						       : plan.sections & ~FNG_SEC_FAMILIES);
 		if (err) {
 			fprintf(stderr, "fnguard: run: cannot install the policy: %s\n",
 				strerror(-err));
@@ -393,14 +425,13 @@ int cmd_run(int argc, char **argv)
 	if (pid == 0) {
 		close(sv[0]);
 		close(errpipe[0]);
-		child_exec(&cg, r.policy, (sections & FNG_SEC_SYSCALLS) ? sv[1] : -1, errpipe[1],
-			   &argv[optind]);
+		child_exec(&cg, r.policy, &plan, sv[1], errpipe[1], &argv[optind]);
 	}
 	close(sv[1]);
 	sv[1] = -1;
 	close(errpipe[1]);
 	errpipe[1] = -1;
-	if ((sections & FNG_SEC_SYSCALLS) && r.policy->syscalls.n_deny) {
+	if (plan.seccomp) {
 		notify_fd = fd_recv(sv[0]);
 		if (notify_fd < 0)
 			notify_fd = -1; /* the child failed before: its error comes through errpipe */
