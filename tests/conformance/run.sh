@@ -59,8 +59,8 @@ while IFS='|' read -r name policy setup args expect bare event; do
 	ev="$work/events.$n"
 	: >"$ev"
 	# shellcheck disable=SC2086
-	"$fng" run --backend "$backend" --policy "$here/policies/$policy.yaml" --events "$ev" \
-		-- "$op" $args >"$work/out.$n" 2>&1
+	timeout 30 "$fng" run --backend "$backend" --policy "$here/policies/$policy.yaml" \
+		--events "$ev" -- "$op" $args >"$work/out.$n" 2>&1
 	got=$?
 	# The event: class and op, and verdict blocked (or audited with '~').
 	evok=yes
@@ -81,7 +81,7 @@ while IFS='|' read -r name policy setup args expect bare event; do
 	reset_tree
 	[ "$setup" = - ] || sh -c "$setup"
 	# shellcheck disable=SC2086
-	"$op" $args >/dev/null 2>&1
+	timeout 30 "$op" $args >/dev/null 2>&1
 	gotbare=$?
 
 	if [ "$got" = "$expect" ] && [ "$gotbare" = "$bare" ] && [ "$evok" = yes ]; then
