@@ -68,7 +68,7 @@ CLI_TESTS  := $(wildcard tests/cli/*.sh)
 
 VM_SRCS    := $(wildcard tests/vm/*.c)
 VM_BINS    := $(patsubst tests/vm/%.c,$(OUT)/guest/%,$(VM_SRCS)) $(OUT)/guest/fng-op \
-	      $(OUT)/guest/hello-dyn
+	      $(OUT)/guest/hello-dyn $(OUT)/guest/fng-bench
 VM_SUITES  := $(patsubst tests/vm/%.suite,%,$(wildcard tests/vm/*.suite))
 
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
@@ -78,7 +78,7 @@ FUZZ_TIME  ?= 60
 KABI       := $(shell cat $(CACHE)/abi 2>/dev/null)
 KDIR       ?= $(if $(KABI),/usr/src/linux-headers-$(KABI)-amd64,/nonexistent)
 
-.PHONY: all deps test test-unit test-vm fuzz fuzz-ci vmlinux module clean
+.PHONY: all deps test test-unit test-vm fuzz fuzz-ci vmlinux module clean bench
 all: $(BPF_SKELS) $(OUT)/libfnguard.a $(OUT)/fnguard $(OUT)/guest/fnguard $(VM_BINS) module
 
 deps:
@@ -152,6 +152,11 @@ $(OUT)/guest/fng-op: tests/conformance/fng-op.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< -static
 
+$(OUT)/guest/fng-bench: tests/bench/fng-bench.c
+	$(call msg,CC-GUEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< -static
+
 $(OUT)/guest/hello-dyn: tests/conformance/hello-dyn.c
 	$(call msg,CC-GUEST,$@)
 	$(Q)mkdir -p $(@D)
@@ -212,6 +217,12 @@ test-vm: all
 # Short fuzz runs over the seed corpus, as part of `make test` (results as TAP).
 fuzz-ci: $(FUZZ_BINS)
 	$(Q)tools/run-fuzz --tap $(OUT)/results/fuzz.tap --time 20 $(FUZZ_BINS)
+
+# The enforcement benchmark in the kernel test bench: ratios, side by side, in one run.
+bench: all
+	$(Q)tools/vmtest --cache $(CACHE) --suite tests/bench/bench.suite --out $(OUT)/vmtest/bench \
+		--tap $(OUT)/vmtest/bench/results.tap
+	$(Q)grep -h '^bench:\|^# ' $(OUT)/vmtest/bench/run.sh.log $(OUT)/vmtest/bench/bench_run.sh.log 2>/dev/null || true
 
 fuzz: $(FUZZ_BINS)
 	$(Q)tools/run-fuzz --time $(FUZZ_TIME) $(FUZZ_BINS)

@@ -21,7 +21,7 @@ packages=(
 	make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev pkg-config
 	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libseccomp-dev libyaml-dev libkmod-dev
 	protobuf-c-compiler libprotobuf-c-dev protobuf-compiler libcmocka-dev
-	qemu-system-x86 busybox-static cpio kmod xz-utils iproute2
+	libclang-rt-14-dev qemu-system-x86 busybox-static cpio kmod xz-utils iproute2 util-linux file
 )
 
 changed=0

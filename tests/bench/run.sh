@@ -1,0 +1,81 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+#
+# The enforcement benchmark, inside the kernel test bench: the same loop (open+close,
+# connect+close, fork+exec) run, interleaved round by round,
+#   A  unconfined, no fnguard program attached anywhere,
+#   B  confined by a policy with 1,000 file rules and 1,000 egress rules,
+#   C  unconfined while another environment keeps the programs attached,
+# and reported as median ratios B/A and C/A (noisy machines: ratios, never bare times).
+#   run.sh [ROUNDS]
+set -u
+rounds=${1:-5}
+fng=/fnguard/fnguard
+bench=/fnguard/fng-bench
+dir=/srv/bench
+policy=/tmp/bench-policy.yaml
+
+mkdir -p "$dir/target"
+echo x >"$dir/target/f"
+{
+	echo "apiVersion: fnguard/v1"
+	echo "files:"
+	echo "  default: allow"
+	echo "  rules:"
+	i=0
+	while [ $i -lt 999 ]; do
+		mkdir -p "$dir/d$i"
+		echo "    - path: $dir/d$i"
+		echo "      access: [read]"
+		i=$((i + 1))
+	done
+	echo "    - path: $dir/target"
+	echo "      access: [read]"
+	echo "exec:"
+	echo "  default: allow"
+	echo "  children: allow"
+	echo "network:"
+	echo "  loopback: allow"
+	echo "  egress:"
+	echo "    default: deny"
+	echo "    allow:"
+	i=0
+	while [ $i -lt 1000 ]; do
+		echo "      - to: 10.$((i / 250)).$((i % 250)).0/24"
+		echo "        ports: [443]"
+		i=$((i + 1))
+	done
+} >"$policy"
+"$fng" policy check "$policy" >/dev/null || { echo "not ok - bench: the generated policy is invalid"; exit 1; }
+
+# op arg n
+cases="open:$dir/target/f:20000 connect:7300:2000 forkexec:/bin/busybox:300"
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+fail=0
+for c in $cases; do
+	op=${c%%:*}; rest=${c#*:}; arg=${rest%%:*}; n=${rest#*:}
+	: >/tmp/A; : >/tmp/B; : >/tmp/C
+	r=0
+	while [ $r -lt "$rounds" ]; do
+		"$bench" "$op" "$arg" "$n" >>/tmp/A || fail=1
+		"$fng" run --policy "$policy" -- "$bench" "$op" "$arg" "$n" >>/tmp/B 2>/tmp/B.err || {
+			fail=1; cat /tmp/B.err; }
+		"$fng" run --policy "$policy" -- sleep 600 2>/dev/null &
+		holder=$!
+		# Wait until the holder's environment exists (the programs are attached then).
+		k=0
+		while [ $k -lt 200 ] && ! ls -d /sys/fs/cgroup/fnguard/run-* >/dev/null 2>&1; do
+			sleep 0.1; k=$((k + 1))
+		done
+		sleep 0.5
+		"$bench" "$op" "$arg" "$n" >>/tmp/C || fail=1
+		kill "$holder"; wait "$holder" 2>/dev/null
+		r=$((r + 1))
+	done
+	a=$(median </tmp/A); b=$(median </tmp/B); cc=$(median </tmp/C)
+	echo "# $op: unconfined ${a} ns/op, confined ${b} ns/op, unconfined with programs attached ${cc} ns/op ($rounds rounds, median)"
+	echo "bench: $op confined/unconfined $(awk "BEGIN { printf \"%.3f\", $b / $a }")x, attached/unconfined $(awk "BEGIN { printf \"%.3f\", $cc / $a }")x"
+done
+[ $fail = 0 ] && echo "ok - bench: every loop ran" || echo "not ok - bench: a loop failed"
+exit $fail
