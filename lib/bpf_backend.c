@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -290,4 +293,100 @@ uint64_t bpf_backend_counter(struct bpf_backend *b, unsigned which)
 			sum += vals[i];
 	free(vals);
 	return sum;
+}
+
+static int mkdir_p(const char *dir)
+{
+	char tmp[512];
+
+	if (snprintf(tmp, sizeof(tmp), "%s", dir) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(tmp, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return mkdir(tmp, 0700) && errno != EEXIST ? -errno : 0;
+}
+
+int bpf_backend_pin(struct bpf_backend *b, const char *dir)
+{
+	char path[600];
+	int err;
+
+	err = mkdir_p(dir);
+	if (err) {
+		log_warnx("cannot create %s: %s (is bpffs mounted?)", dir, strerror(-err));
+		return err;
+	}
+	snprintf(path, sizeof(path), "%s/maps", dir);
+	err = bpf_object__pin_maps(b->skel->obj, path);
+	if (err) {
+		log_warnx("cannot pin the maps under %s: %s", path, strerror(-err));
+		return err;
+	}
+	for (int i = 0; i < b->n_lsm_links; i++) {
+		snprintf(path, sizeof(path), "%s/lsm-%d", dir, i);
+		err = bpf_link__pin(b->lsm_links[i], path);
+		if (err) {
+			log_warnx("cannot pin LSM link %s: %s", path, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+int bpf_backend_env_pin(struct bpf_backend *b, const struct bpf_env *env, const char *dir)
+{
+	char path[600];
+	int err;
+
+	snprintf(path, sizeof(path), "%s/env-%llu", dir, (unsigned long long)env->cgroup_id);
+	err = mkdir_p(path);
+	if (err)
+		return err;
+	for (int i = 0; i < 6; i++) {
+		if (!env->links[i])
+			continue;
+		snprintf(path, sizeof(path), "%s/env-%llu/link-%d", dir,
+			 (unsigned long long)env->cgroup_id, i);
+		err = bpf_link__pin(env->links[i], path);
+		if (err) {
+			log_warnx("cannot pin %s: %s", path, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* Remove a pinned tree (bpffs directories hold only pins and directories). */
+int bpf_backend_unpin(const char *dir)
+{
+	struct dirent *de;
+	char path[1024];
+	int err = 0;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (lstat(path, &st))
+			continue;
+		if (S_ISDIR(st.st_mode))
+			err = bpf_backend_unpin(path) ?: err;
+		else if (unlink(path))
+			err = -errno;
+	}
+	closedir(d);
+	if (rmdir(dir) && errno != ENOENT)
+		err = -errno;
+	return err;
 }

@@ -39,6 +39,16 @@ int bpf_backend_env_install(struct bpf_backend *b, struct bpf_env *env,
 /* Remove the environment's policy and detach its programs. */
 int bpf_backend_env_remove(struct bpf_backend *b, struct bpf_env *env);
 
+/*
+ * Pinning, so enforcement survives the process that installed it (a daemon killed with
+ * SIGKILL): bpf_backend_pin() pins the maps and the LSM links under DIR (a directory on bpffs),
+ * bpf_backend_env_pin() an environment's cgroup links under DIR/env-<cgroup id>/. Whatever is
+ * pinned stays in force until bpf_backend_unpin(DIR) removes it (or the cgroup goes away).
+ */
+int bpf_backend_pin(struct bpf_backend *b, const char *dir);
+int bpf_backend_env_pin(struct bpf_backend *b, const struct bpf_env *env, const char *dir);
+int bpf_backend_unpin(const char *dir);
+
 /* The ring buffer's epoll fd, and reading what is there (calls the event function). */
 int bpf_backend_events_fd(struct bpf_backend *b);
 int bpf_backend_events_read(struct bpf_backend *b, int timeout_ms);
