@@ -150,6 +150,15 @@ check "the family denial is a network/socket event" \
 check "a raw socket while egress is restricted fails with EPERM" test $? -eq 1
 "$op" socket netlink
 check "the same socket without fnguard is created" test $? -eq 0
+if [ "$lsm" = no ]; then
+	# io_uring creates sockets without socket(): seccomp can no longer refuse families.
+	sed 's/^network:/syscalls:\n  allow: [io_uring_setup, io_uring_enter]\nnetwork:/' \
+		"$tmp/net.yaml" >"$tmp/uring.yaml"
+	"$fng" run --policy "$tmp/uring.yaml" -- true 2>"$tmp/err"
+	check "io_uring allowed without BPF LSM: families refused with 125" test $? -eq 125
+	check "the refusal names network.families and says why" \
+		grep -q '^  network.families .*io_uring' "$tmp/err"
+fi
 
 # The built-in syscall deny list, reported by name.
 "$fng" run --events "$tmp/sys.jsonl" -- unshare -U true 2>"$tmp/err"

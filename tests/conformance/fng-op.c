@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/bpf.h>
+#include <linux/io_uring.h>
 
 #define SETUP_FAILED 255
 
@@ -346,10 +347,99 @@ static int op_bpf(char **a)
 
 static int op_io_uring(char **a)
 {
-	char params[120] = {0};
-	int fd = syscall(SYS_io_uring_setup, 4, params);
+	struct io_uring_params params = {0};
+	int fd = syscall(SYS_io_uring_setup, 4, &params);
 
 	return fd < 0 ? errno : 0;
+}
+
+/*
+ * One operation through io_uring, without liburing: the kernel performs it from its own
+ * context, so the check must sit on the object (LSM, cgroup hooks), not on the syscall.
+ * Returns the operation's errno, or SETUP_FAILED when the ring cannot be set up.
+ */
+static int uring_one(void (*prep)(struct io_uring_sqe *sqe, void *arg), void *arg)
+{
+	struct io_uring_params p = {0};
+	unsigned *sq_tail, *sq_mask, *sq_array, *cq_head, *cq_mask, idx;
+	struct io_uring_sqe *sqes;
+	struct io_uring_cqe *cqes;
+	char *sq, *cq;
+	int ring = syscall(SYS_io_uring_setup, 4, &p), res;
+
+	if (ring < 0)
+		return errno == EPERM ? EPERM : SETUP_FAILED;
+	sq = mmap(NULL, p.sq_off.array + p.sq_entries * sizeof(unsigned), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQ_RING);
+	cq = mmap(NULL, p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe),
+		  PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_CQ_RING);
+	sqes = mmap(NULL, p.sq_entries * sizeof(struct io_uring_sqe), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQES);
+	if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED)
+		return SETUP_FAILED;
+	sq_tail = (unsigned *)(sq + p.sq_off.tail);
+	sq_mask = (unsigned *)(sq + p.sq_off.ring_mask);
+	sq_array = (unsigned *)(sq + p.sq_off.array);
+	cq_head = (unsigned *)(cq + p.cq_off.head);
+	cq_mask = (unsigned *)(cq + p.cq_off.ring_mask);
+	cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
+	idx = *sq_tail & *sq_mask;
+	memset(&sqes[idx], 0, sizeof(sqes[idx]));
+	prep(&sqes[idx], arg);
+	sq_array[idx] = idx;
+	__atomic_store_n(sq_tail, *sq_tail + 1, __ATOMIC_RELEASE);
+	if (syscall(SYS_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
+		return errno == EPERM ? EPERM : SETUP_FAILED;
+	res = cqes[__atomic_load_n(cq_head, __ATOMIC_ACQUIRE) & *cq_mask].res;
+	close(ring);
+	return res < 0 ? -res : 0;
+}
+
+static void prep_openat(struct io_uring_sqe *sqe, void *arg)
+{
+	sqe->opcode = IORING_OP_OPENAT;
+	sqe->fd = AT_FDCWD;
+	sqe->addr = (unsigned long)arg;
+	sqe->open_flags = O_RDONLY;
+}
+
+struct uring_conn {
+	int fd;
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+static void prep_connect(struct io_uring_sqe *sqe, void *arg)
+{
+	struct uring_conn *c = arg;
+
+	sqe->opcode = IORING_OP_CONNECT;
+	sqe->fd = c->fd;
+	sqe->addr = (unsigned long)&c->ss;
+	sqe->off = c->len;
+}
+
+static int sockaddr_of(const char *host, const char *port, struct sockaddr_storage *ss,
+		       socklen_t *len);
+
+/* uring-open PATH */
+static int op_uring_open(char **a)
+{
+	return uring_one(prep_openat, a[0]);
+}
+
+/* uring-connect HOST PORT (TCP) */
+static int op_uring_connect(char **a)
+{
+	struct uring_conn c;
+	int af = sockaddr_of(a[0], a[1], &c.ss, &c.len);
+
+	if (af < 0)
+		return SETUP_FAILED;
+	c.fd = socket(af, SOCK_STREAM, 0);
+	if (c.fd < 0)
+		return SETUP_FAILED;
+	return uring_one(prep_connect, &c);
 }
 
 /*
@@ -450,6 +540,8 @@ static const struct {
 	{"unshare", 0, op_unshare},
 	{"bpf", 0, op_bpf},
 	{"io_uring", 0, op_io_uring},
+	{"uring-open", 1, op_uring_open},
+	{"uring-connect", 2, op_uring_connect},
 	{"daemon", 1, op_daemon},
 	{"forkbomb", 1, op_forkbomb},
 };
