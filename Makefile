@@ -42,7 +42,7 @@ ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) -D_GNU_SOURCE -fno-strict-aliasing \
 	      -I$(OUT)/bpf -I$(OUT)/proto -Ilib -Ibpf -Ikmod/uapi $(PKG_CFLAGS) -MMD -MP
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 # Guest binaries are static: the test kernel's initramfs has no libc of its own.
-GUEST_LIBS := -static -lbpf -lelf -lz -lseccomp -lyaml
+GUEST_LIBS := -static -lbpf -lelf -lz -lseccomp -lyaml -lprotobuf-c
 
 # ---------------------------------------------------------------- sources
 # Probes (bpf/probe_*.bpf.c) are small stand-alone objects. Every other bpf/*.bpf.c is one
@@ -53,7 +53,13 @@ ENF_TMPS   := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.tmp.bpf.o,$(ENF_SRCS))
 BPF_NAMES  := $(patsubst bpf/%.bpf.c,%,$(PROBE_SRCS)) $(if $(ENF_SRCS),fnguard)
 BPF_SKELS  := $(patsubst %,$(OUT)/bpf/%.skel.h,$(BPF_NAMES))
 
-LIB_SRCS   := $(wildcard lib/*.c)
+# protobuf definitions (proto/fnguard/v1/*.proto) -> protoc-c C sources under build/proto,
+# compiled into libfnguard like lib/*.c.
+PROTO_SRCS := $(wildcard proto/fnguard/v1/*.proto)
+PROTO_C    := $(patsubst proto/%.proto,$(OUT)/proto/%.pb-c.c,$(PROTO_SRCS))
+PROTO_H    := $(PROTO_C:.c=.h)
+
+LIB_SRCS   := $(wildcard lib/*.c) $(PROTO_C)
 LIB_OBJS   := $(patsubst %.c,$(OUT)/obj/%.o,$(LIB_SRCS))
 SAN_OBJS   := $(patsubst %.c,$(OUT)/san/%.o,$(LIB_SRCS))
 GUEST_OBJS := $(patsubst %.c,$(OUT)/gobj/%.o,$(LIB_SRCS))
@@ -108,17 +114,22 @@ vmlinux:
 	$(Q)tools/gen-vmlinux.sh --cache $(CACHE) bpf/vmlinux.h
 
 # ---------------------------------------------------------------- user space
-$(OUT)/obj/%.o: %.c $(BPF_SKELS) | $(OUT)/bpf
+$(OUT)/proto/%.pb-c.c $(OUT)/proto/%.pb-c.h: proto/%.proto
+	$(call msg,PROTOC-C,$<)
+	$(Q)mkdir -p $(OUT)/proto
+	$(Q)protoc-c --proto_path=proto --c_out=$(OUT)/proto $<
+
+$(OUT)/obj/%.o: %.c $(BPF_SKELS) $(PROTO_H) | $(OUT)/bpf
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(OUT)/san/%.o: %.c $(BPF_SKELS) | $(OUT)/bpf
+$(OUT)/san/%.o: %.c $(BPF_SKELS) $(PROTO_H) | $(OUT)/bpf
 	$(call msg,CC-SAN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -c $< -o $@
 
-$(OUT)/gobj/%.o: %.c $(BPF_SKELS) | $(OUT)/bpf
+$(OUT)/gobj/%.o: %.c $(BPF_SKELS) $(PROTO_H) | $(OUT)/bpf
 	$(call msg,CC-GUEST,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -168,7 +179,7 @@ $(OUT)/tests/unit/%: tests/unit/%.c $(OUT)/libfnguard-san.a
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -Itests/unit -o $@ $< $(OUT)/libfnguard-san.a \
 		$(PKG_LIBS) -lcmocka
 
-$(OUT)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(BPF_SKELS)
+$(OUT)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(BPF_SKELS) $(PROTO_H)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -std=gnu11 -g -O1 -D_GNU_SOURCE -DFNGUARD_FUZZ -I$(OUT)/bpf -I$(OUT)/proto -Ilib \
