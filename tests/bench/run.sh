@@ -9,6 +9,7 @@
 # and reported as median ratios B/A and C/A (noisy machines: ratios, never bare times).
 #   run.sh [ROUNDS]
 set -u
+echo "# clocksource: $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 rounds=${1:-5}
 fng=/fnguard/fnguard
 bench=/fnguard/fng-bench
@@ -49,7 +50,7 @@ echo x >"$dir/target/f"
 "$fng" policy check "$policy" >/dev/null || { echo "not ok - bench: the generated policy is invalid"; exit 1; }
 
 # op arg n
-cases="open:$dir/target/f:20000 connect:7300:2000 forkexec:/bin/busybox:300"
+cases="open:$dir/target/f:40000 connect:7300:3000 forkexec:/bin/busybox:300"
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 fail=0
