@@ -37,6 +37,26 @@ struct {
 	__type(value, __u64);
 } fng_counters SEC(".maps") __weak;
 
+/*
+ * (policy id, dev, ino) -> the files rule on that inode / the exec.allow entry on it. Hash maps:
+ * a decision costs one lookup per directory level of the object, whatever the number of rules.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FNG_MAX_FILE_RULES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct fng_rule_key);
+	__type(value, struct fng_file_rule_val);
+} fng_file_rules SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FNG_MAX_FILE_RULES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct fng_rule_key);
+	__type(value, struct fng_file_rule_val);
+} fng_exec_rules SEC(".maps") __weak;
+
 static __always_inline void fng_count(__u32 which)
 {
 	__u64 *c = bpf_map_lookup_elem(&fng_counters, &which);
