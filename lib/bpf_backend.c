@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -145,6 +147,22 @@ static void policy_conf_build(const struct fng_policy *p, unsigned sections,
 	}
 }
 
+/*
+ * Wait until no program that may have read an old policy id is still running. The programs run
+ * inside RCU read-side sections (the BPF trampoline takes rcu_read_lock), and
+ * MEMBARRIER_CMD_GLOBAL is implemented with synchronize_rcu(): after it, every decision in
+ * flight has finished. Without this wait, a decision that read the old id could look up rules
+ * already deleted and fall through to the default.
+ */
+static void bpf_wait_decisions(void)
+{
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0)
+		return;
+	/* No membarrier: a grace period is far shorter than this, though not guaranteed. */
+	log_debug("membarrier unavailable (%s): waiting 100 ms instead", strerror(errno));
+	usleep(100 * 1000);
+}
+
 static void policy_tables_clear(struct bpf_backend *b, uint32_t policy_id)
 {
 	struct fng_policy_conf empty = {0};
@@ -239,9 +257,11 @@ int bpf_backend_env_install(struct bpf_backend *b, struct bpf_env *env,
 	err = env_attach(b, env);
 	if (err)
 		return err;
-	/* 4. The old policy's tables are unreachable now. */
-	if (old)
+	/* 4. The old policy's tables are unreachable once the decisions in flight are done. */
+	if (old) {
+		bpf_wait_decisions();
 		policy_tables_clear(b, old);
+	}
 	return 0;
 undo:
 	policy_tables_clear(b, id);
@@ -260,6 +280,7 @@ int bpf_backend_env_remove(struct bpf_backend *b, struct bpf_env *env)
 		if (bpf_map_delete_elem(bpf_map__fd(b->skel->maps.fng_envs), &env->cgroup_id) &&
 		    errno != ENOENT)
 			err = -errno;
+		bpf_wait_decisions();
 		policy_tables_clear(b, env->policy_id);
 		env->policy_id = 0;
 	}
