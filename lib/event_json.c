@@ -6,10 +6,9 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
-#include <seccomp.h>
 
 #include "event_json.h"
-#include "json.h"
+#include "telemetry.h"
 
 static int64_t clock_ns(clockid_t id)
 {
@@ -172,109 +171,33 @@ void event_target_text(const struct fng_event *e, char *buf, size_t len)
 	}
 }
 
-static void write_time(struct json_writer *w, int64_t real_ns)
+/* The common fields of @c's events; the sequence number is counted here. */
+static void ctx_stamp(struct event_ctx *c, struct telemetry_event *t)
 {
-	char buf[64];
-	struct tm tm;
-	time_t secs = real_ns / 1000000000;
+	struct telemetry_origin o = {.host = c->host, .env = c->env};
 
-	gmtime_r(&secs, &tm);
-	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (long)(real_ns % 1000000000));
-	json_key(w, "time");
-	json_string(w, buf);
-}
-
-static void write_common(struct json_writer *w, struct event_ctx *c, const char *type,
-			 int64_t real_ns)
-{
-	json_key(w, "type");
-	json_string(w, type);
-	write_time(w, real_ns);
-	json_key(w, "seq");
-	json_uint(w, ++c->seq);
-	json_key(w, "host");
-	json_string(w, c->host);
 	if (c->policy && c->policy->function.present) {
-		json_key(w, "function");
-		json_string(w, c->policy->function.name);
-		json_key(w, "version");
-		json_string(w, c->policy->function.version);
+		o.function = c->policy->function.name;
+		o.version = c->policy->function.version;
 	}
-	if (c->env) {
-		json_key(w, "env");
-		json_string(w, c->env);
-	}
+	telemetry_stamp(t, &o, ++c->seq);
 }
 
-static int write_end(struct json_writer *w, FILE *f)
-{
-	int err = json_writer_finish(w);
-
-	if (!err && (fputc('\n', f) == EOF || fflush(f)))
-		err = -EIO;
-	return err;
-}
-
+/* The rendering is telemetry.c's, so that `fnguard run` and `fnguard events --json` agree. */
 int event_json_write(FILE *f, struct event_ctx *c, const struct fng_event *e)
 {
-	struct json_writer w;
-	char text[FNG_TARGET_LEN + 64], comm[17];
-	char *sc = NULL;
+	struct telemetry_event t;
 
-	json_writer_init(&w, f, 0);
-	json_object_begin(&w);
-	write_common(&w, c, "denial", (int64_t)e->ts_ns + c->boot_to_real_ns);
-	json_key(&w, "pid");
-	json_uint(&w, e->pid);
-	memcpy(comm, e->comm, 16);
-	comm[16] = 0;
-	json_key(&w, "comm");
-	json_string(&w, comm);
-	json_key(&w, "class");
-	json_string(&w, event_class_name(e->class));
-	json_key(&w, "op");
-	if (e->class == FNG_CLASS_SYSCALL && e->syscall_nr >= 0 &&
-	    (sc = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, e->syscall_nr)))
-		json_string(&w, sc);
-	else
-		json_string(&w, event_op_name(e->op));
-	json_key(&w, "syscall");
-	if (e->syscall_nr >= 0) {
-		if (!sc)
-			sc = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, e->syscall_nr);
-		if (sc)
-			json_string(&w, sc);
-		else
-			json_int(&w, e->syscall_nr);
-	} else {
-		json_null(&w);
-	}
-	free(sc);
-	event_target_text(e, text, sizeof(text));
-	json_key(&w, "target");
-	json_string(&w, text);
-	json_key(&w, "verdict");
-	json_string(&w, e->verdict == FNG_EVENT_AUDITED ? "audited" : "blocked");
-	event_rule_name(c->policy, e, text, sizeof(text));
-	json_key(&w, "rule");
-	json_string(&w, text);
-	json_object_end(&w);
-	return write_end(&w, f);
+	telemetry_denial(&t, e, c->policy, c->boot_to_real_ns);
+	ctx_stamp(c, &t);
+	return telemetry_json_write(f, &t.ev);
 }
 
 int event_json_write_loss(FILE *f, struct event_ctx *c, uint64_t lost, const char *where)
 {
-	struct json_writer w;
+	struct telemetry_event t;
 
-	json_writer_init(&w, f, 0);
-	json_object_begin(&w);
-	write_common(&w, c, "loss", clock_ns(CLOCK_REALTIME));
-	json_key(&w, "events_lost");
-	json_uint(&w, lost);
-	json_key(&w, "where");
-	json_string(&w, where);
-	json_object_end(&w);
-	return write_end(&w, f);
+	telemetry_loss(&t, lost, where);
+	ctx_stamp(c, &t);
+	return telemetry_json_write(f, &t.ev);
 }

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Denial events as JSON lines, with the field names of spec/telemetry.md. */
+/*
+ * Denial and loss events of `fnguard run` as JSON lines, with the field names of
+ * spec/telemetry.md: built and rendered by telemetry.c, so they are the lines of
+ * `fnguard events --json`. The names of kernel event fields live here.
+ */
 #ifndef FNGUARD_EVENT_JSON_H
 #define FNGUARD_EVENT_JSON_H
 
