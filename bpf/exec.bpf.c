@@ -40,21 +40,15 @@ static __always_inline int exec_enter(struct exec_ctx *c)
 {
 	struct fng_policy_conf *conf;
 	struct fng_env *env;
+	int in = fng_enter(&c->cgid, &env, &conf);
 
-	env = fng_current_env(&c->cgid);
-	if (!env)
-		return 0;
+	if (in <= 0)
+		return in;
 	c->policy_id = env->policy_id;
 	c->execs = env->execs;
-	conf = fng_policy(c->policy_id);
-	if (!conf) {
-		fng_count(FNG_CNT_MAP_FAIL);
-		return -1;
-	}
 	c->mode = conf->exec_mode;
 	c->def = conf->exec_default;
 	c->children = conf->exec_children;
-	fng_count(FNG_CNT_DECISIONS);
 	return 1;
 }
 

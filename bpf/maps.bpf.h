@@ -94,6 +94,29 @@ static __always_inline struct fng_policy_conf *fng_policy(__u32 policy_id)
 	return conf && conf->valid ? conf : NULL;
 }
 
+/*
+ * The prologue of every decision: the current task's environment and its policy settings.
+ * Returns 1 (in an environment: *envp and *confp set), 0 (not in one: the caller allows), or
+ * -1 (the environment has no valid policy: an invariant violation, counted; the caller fails
+ * closed).
+ */
+static __always_inline int fng_enter(__u64 *cgid, struct fng_env **envp,
+				     struct fng_policy_conf **confp)
+{
+	struct fng_env *env = fng_current_env(cgid);
+
+	if (!env)
+		return 0;
+	*envp = env;
+	*confp = fng_policy(env->policy_id);
+	if (!*confp) {
+		fng_count(FNG_CNT_MAP_FAIL);
+		return -1;
+	}
+	fng_count(FNG_CNT_DECISIONS);
+	return 1;
+}
+
 /* Start an event; NULL (and counted) when the ring buffer is full. */
 static __always_inline struct fng_event *fng_event_start(__u64 cgid, __u32 policy_id,
 							 __u16 class, __u16 op, __u8 verdict,

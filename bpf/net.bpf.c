@@ -151,17 +151,11 @@ static __always_inline int net_egress(struct bpf_sock_addr *ctx, int family, __u
 	struct net_match m = {};
 	__u8 rule_kind, verdict;
 	__u64 cgid = 0;
+	int in;
 
-	env = fng_current_env(&cgid);
-	if (!env)
-		return 1;
-	conf = fng_policy(env->policy_id);
-	if (!conf) {
-		/* An environment without a valid policy is an invariant violation: fail closed. */
-		fng_count(FNG_CNT_MAP_FAIL);
-		return 0;
-	}
-	fng_count(FNG_CNT_DECISIONS);
+	in = fng_enter(&cgid, &env, &conf);
+	if (in <= 0)
+		return in == 0; /* outside every environment: allow; no valid policy: deny */
 	net_dest(ctx, family, m.key.addr);
 	if (net_is_loopback(m.key.addr)) {
 		verdict = conf->loopback;
@@ -193,15 +187,11 @@ static __always_inline int net_bind(struct bpf_sock_addr *ctx, int family)
 	struct fng_env *env;
 	__u64 cgid = 0;
 	__u8 addr[16];
+	int in;
 
-	env = fng_current_env(&cgid);
-	if (!env)
-		return 1;
-	conf = fng_policy(env->policy_id);
-	if (!conf) {
-		fng_count(FNG_CNT_MAP_FAIL);
-		return 0;
-	}
+	in = fng_enter(&cgid, &env, &conf);
+	if (in <= 0)
+		return in == 0;
 	net_dest(ctx, family, addr);
 	/* Binding the unspecified address listens on every interface: not loopback. */
 	if (conf->bind == FNG_ABI_ALLOW || (net_is_loopback(addr) && ((__u32 *)addr)[3] != 0))
@@ -270,17 +260,13 @@ int BPF_PROG(fng_socket_create, int family, int type, int protocol, int kern, in
 	struct fng_env *env;
 	__u64 cgid = 0;
 	__u8 rule;
+	int in;
 
 	if (ret != 0 || kern)
 		return ret;
-	env = fng_current_env(&cgid);
-	if (!env)
-		return 0;
-	conf = fng_policy(env->policy_id);
-	if (!conf) {
-		fng_count(FNG_CNT_MAP_FAIL);
-		return -EPERM;
-	}
+	in = fng_enter(&cgid, &env, &conf);
+	if (in <= 0)
+		return in == 0 ? 0 : -EPERM;
 	rule = FNG_RULE_FAMILIES;
 	if (family >= 0 && family < 64 && (conf->families & (1ULL << family))) {
 		/*
