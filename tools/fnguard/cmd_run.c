@@ -506,12 +506,23 @@ drain:
 					"SIGKILL\n", left);
 	}
 	if (bpf) {
-		uint64_t lost;
+		uint64_t lost, n_fail, n_deep;
 
 		bpf_backend_events_read(bpf, 0);
 		lost = bpf_backend_counter(bpf, FNG_CNT_RINGBUF_FULL);
 		if (lost)
 			event_json_write_loss(r.events, &r.ectx, lost, "kernel ring buffer");
+		/* Decisions that failed closed are not lost events, but they must not be silent. */
+		n_fail = bpf_backend_counter(bpf, FNG_CNT_MAP_FAIL);
+		n_deep = bpf_backend_counter(bpf, FNG_CNT_PATH_TOO_DEEP);
+		if (n_fail)
+			fprintf(stderr, "fnguard: run: %llu decision(s) denied because the policy "
+					"maps could not be read (failed closed)\n",
+				(unsigned long long)n_fail);
+		if (n_deep)
+			fprintf(stderr, "fnguard: run: %llu path(s) deeper than %d levels were denied "
+					"(failed closed)\n",
+				(unsigned long long)n_deep, FNG_MAX_PATH_DEPTH);
 	}
 	if (r.write_errors)
 		fprintf(stderr, "fnguard: run: %d event(s) could not be written\n", r.write_errors);
