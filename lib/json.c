@@ -141,11 +141,7 @@ void json_key(struct json_writer *w, const char *key)
 	w->want_value = true;
 }
 
-/*
- * Length of the well-formed UTF-8 sequence at s (at most len bytes), 0 if there is none.
- * Rejects overlong forms, surrogates and code points above U+10FFFF (RFC 3629).
- */
-static size_t utf8_sequence(const unsigned char *s, size_t len, uint32_t *cp)
+size_t json_utf8_sequence(const unsigned char *s, size_t len, uint32_t *cp)
 {
 	size_t n, i;
 	uint32_t c, min;
@@ -227,7 +223,7 @@ int json_write_string(FILE *f, const char *str, size_t len)
 				esc = buf;
 				break;
 			}
-			n = utf8_sequence(s + i, len - i, &cp);
+			n = json_utf8_sequence(s + i, len - i, &cp);
 			if (n == 0) {
 				n = 1;
 				esc = "\\ufffd";

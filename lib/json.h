@@ -51,6 +51,13 @@ void json_uint(struct json_writer *w, uint64_t v);
 void json_bool(struct json_writer *w, bool v);
 void json_null(struct json_writer *w);
 
+/*
+ * Length of the well-formed multi-byte UTF-8 sequence at s (at most len bytes), with its code
+ * point in *cp; 0 if there is none (also for ASCII, which callers handle first). Rejects
+ * overlong forms, surrogates and code points above U+10FFFF (RFC 3629).
+ */
+size_t json_utf8_sequence(const unsigned char *s, size_t len, uint32_t *cp);
+
 /* Writes s[0..len) as a quoted JSON string literal. 0 or -EIO. */
 int json_write_string(FILE *f, const char *s, size_t len);
 

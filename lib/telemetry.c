@@ -27,35 +27,17 @@ static const struct {
 /* ------------------------------------------------------------------ text */
 
 /*
- * Length of the well-formed UTF-8 sequence at @s (at most @len bytes), 0 if there is none:
- * no overlong forms, surrogates or code points above U+10FFFF (RFC 3629), no NUL (a C string
- * cannot hold it). The same bytes are valid here and in the JSON writer.
+ * Length of the well-formed UTF-8 sequence at @s (at most @len bytes), 0 if there is none: the
+ * JSON writer's rule (RFC 3629), and no NUL (a C string cannot hold it). The same bytes are
+ * valid here and in the JSON writer.
  */
 static size_t utf8_sequence(const unsigned char *s, size_t len)
 {
-	size_t n, i;
-	uint32_t c, min;
+	uint32_t cp;
 
 	if (s[0] >= 0x01 && s[0] <= 0x7f)
 		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, c = s[0] & 0x1f, min = 0x80;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, c = s[0] & 0x0f, min = 0x800;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, c = s[0] & 0x07, min = 0x10000;
-	else
-		return 0;
-	if (len < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	return n;
+	return json_utf8_sequence(s, len, &cp);
 }
 
 /*
