@@ -39,7 +39,8 @@ WARN       := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -W
 	      -Wstrict-prototypes -Wvla
 CFLAGS     ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) -D_GNU_SOURCE -fno-strict-aliasing \
-	      -I$(OUT)/bpf -I$(OUT)/proto -Ilib -Ibpf -Ikmod/uapi $(PKG_CFLAGS) -MMD -MP
+	      -I$(OUT)/bpf -I$(OUT)/proto -Ilib -Ibpf -Ikmod/uapi -Idaemon -Idaemon/agent \
+	      $(PKG_CFLAGS) -MMD -MP
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 # Guest binaries are static: the test kernel's initramfs has no libc of its own.
 GUEST_LIBS := -static -lbpf -lelf -lz -lseccomp -lyaml -lprotobuf-c
@@ -67,6 +68,11 @@ GUEST_OBJS := $(patsubst %.c,$(OUT)/gobj/%.o,$(LIB_SRCS))
 CLI_SRCS   := $(wildcard tools/fnguard/*.c)
 CLI_OBJS   := $(patsubst %.c,$(OUT)/obj/%.o,$(CLI_SRCS))
 
+# fnguardd: its main file, and the rest (the agent included) as a library the unit tests use too.
+DMN_SRCS   := $(filter-out daemon/fnguardd.c,$(wildcard daemon/*.c daemon/agent/*.c))
+DMN_OBJS   := $(patsubst %.c,$(OUT)/obj/%.o,$(DMN_SRCS))
+DMN_SAN    := $(patsubst %.c,$(OUT)/san/%.o,$(DMN_SRCS))
+
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUT)/tests/unit/%,$(UNIT_SRCS))
 
@@ -85,7 +91,8 @@ KABI       := $(shell cat $(CACHE)/abi 2>/dev/null)
 KDIR       ?= $(if $(KABI),/usr/src/linux-headers-$(KABI)-amd64,/nonexistent)
 
 .PHONY: all deps test test-unit test-vm fuzz fuzz-ci vmlinux module clean bench
-all: $(BPF_SKELS) $(OUT)/libfnguard.a $(OUT)/fnguard $(OUT)/guest/fnguard $(VM_BINS) module
+all: $(BPF_SKELS) $(OUT)/libfnguard.a $(OUT)/fnguard $(OUT)/fnguardd $(OUT)/guest/fnguard \
+	$(OUT)/guest/fnguardd $(VM_BINS) module
 
 deps:
 	$(Q)tools/deps.sh --cache $(CACHE)
@@ -146,6 +153,23 @@ $(OUT)/fnguard: $(CLI_OBJS) $(OUT)/libfnguard.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
+$(OUT)/libfnguardd.a: $(DMN_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUT)/libfnguardd-san.a: $(DMN_SAN)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUT)/fnguardd: $(OUT)/obj/daemon/fnguardd.o $(OUT)/libfnguardd.a $(OUT)/libfnguard.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(OUT)/guest/fnguardd: $(OUT)/obj/daemon/fnguardd.o $(OUT)/libfnguardd.a $(OUT)/libfnguard.a
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(GUEST_LIBS)
+
 # The same CLI, static, for the test kernel's initramfs.
 $(OUT)/guest/fnguard: $(CLI_OBJS) $(OUT)/libfnguard.a
 	$(call msg,LINK,$@)
@@ -173,10 +197,11 @@ $(OUT)/guest/hello-dyn: tests/conformance/hello-dyn.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
 
-$(OUT)/tests/unit/%: tests/unit/%.c $(OUT)/libfnguard-san.a
+$(OUT)/tests/unit/%: tests/unit/%.c $(OUT)/libfnguardd-san.a $(OUT)/libfnguard-san.a
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -Itests/unit -o $@ $< $(OUT)/libfnguard-san.a \
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -Itests/unit -o $@ $< $(OUT)/libfnguardd-san.a \
+		$(OUT)/libfnguard-san.a \
 		$(PKG_LIBS) -lcmocka
 
 $(OUT)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(BPF_SKELS) $(PROTO_H)

@@ -411,3 +411,18 @@ int bpf_backend_unpin(const char *dir)
 		err = -errno;
 	return err;
 }
+
+int bpf_backend_env_reset_execs(struct bpf_backend *b, const struct bpf_env *env)
+{
+	int fd = bpf_map__fd(b->skel->maps.fng_envs);
+	struct fng_env v;
+
+	if (bpf_map_lookup_elem(fd, &env->cgroup_id, &v))
+		return -errno;
+	v.execs = 0;
+	/* The environment is between invocations: nothing of it executes while this runs,
+	 * except processes an invocation left behind (isolate_invocations: false). */
+	if (bpf_map_update_elem(fd, &env->cgroup_id, &v, BPF_EXIST))
+		return -errno;
+	return 0;
+}

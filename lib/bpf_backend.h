@@ -39,6 +39,10 @@ int bpf_backend_env_install(struct bpf_backend *b, struct bpf_env *env,
 /* Remove the environment's policy and detach its programs. */
 int bpf_backend_env_remove(struct bpf_backend *b, struct bpf_env *env);
 
+/* children: deny counts execs from the handler's start; a daemon that runs one handler per
+ * invocation in a warm environment starts the count again before each. */
+int bpf_backend_env_reset_execs(struct bpf_backend *b, const struct bpf_env *env);
+
 /*
  * Pinning, so enforcement survives the process that installed it (a daemon killed with
  * SIGKILL): bpf_backend_pin() pins the maps and the LSM links under DIR (a directory on bpffs),

@@ -113,7 +113,7 @@ static int procs_join(int dirfd, const char *dir)
 int cgroup_enter(const struct fng_cgroup *cg)
 {
 	/* The v1 limits first: once in the v2 cgroup the process is confined by the policy. */
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < CGROUP_V1_SLOTS; i++) {
 		if (cg->v1[i][0]) {
 			int err = procs_join(-1, cg->v1[i]);
 
@@ -178,7 +178,7 @@ int cgroup_env_destroy(struct fng_cgroup *cg)
 		err = -errno;
 		log_warn("cannot remove cgroup %s", cg->path);
 	}
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < CGROUP_V1_SLOTS; i++) {
 		if (cg->v1[i][0] && rmdir(cg->v1[i]) && errno != ENOENT) {
 			err = -errno;
 			log_warn("cannot remove cgroup %s", cg->v1[i]);
@@ -329,4 +329,84 @@ int cgroup_env_limits(struct fng_cgroup *cg, uint32_t pids, uint64_t memory_byte
 			return err;
 	}
 	return 0;
+}
+
+int cgroup_env_cpu(struct fng_cgroup *cg, uint32_t cpus, char *why, size_t whylen)
+{
+	char val[64];
+	int err;
+
+	if (!cpus)
+		return 0;
+	/* cpus CPUs' worth of time in every 100 ms period. */
+	snprintf(val, sizeof(val), "%llu 100000", (unsigned long long)cpus * 100000);
+	err = cgroup_enable_controller(cg, "cpu");
+	if (!err)
+		err = write_file_at(cg->fd, "cpu.max", val);
+	if (!err)
+		return 0;
+	snprintf(val, sizeof(val), "%llu", (unsigned long long)cpus * 100000);
+	return cgroup_limit(cg, 2, "cpu", "cpu.cfs_quota_us", val, why, whylen);
+}
+
+/* The first number after "@key " in the file @name of @dirfd/@dir, or 0. */
+static uint64_t read_key(int dirfd, const char *dir, const char *name, const char *key)
+{
+	char path[700], line[256];
+	uint64_t v = 0;
+	size_t klen = key ? strlen(key) : 0;
+	FILE *f;
+	int fd;
+
+	if (dir) {
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	} else {
+		fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return 0;
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return 0;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (!key) {
+			v = strtoull(line, NULL, 10);
+			break;
+		}
+		if (!strncmp(line, key, klen) && line[klen] == ' ') {
+			v = strtoull(line + klen + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+uint64_t cgroup_env_memory_peak(const struct fng_cgroup *cg)
+{
+	if (cg->v1[1][0])
+		return read_key(-1, cg->v1[1], "memory.max_usage_in_bytes", NULL);
+	return read_key(cg->fd, NULL, "memory.peak", NULL);
+}
+
+void cgroup_env_memory_peak_reset(const struct fng_cgroup *cg)
+{
+	char path[700];
+
+	/* v1 resets on write; v2's memory.peak only since Linux 6.12 (per open file), so on
+	 * older kernels the peak is the environment's, not the invocation's. */
+	if (cg->v1[1][0]) {
+		snprintf(path, sizeof(path), "%s/memory.max_usage_in_bytes", cg->v1[1]);
+		write_file_at(AT_FDCWD, path, "0");
+	}
+}
+
+uint64_t cgroup_env_oom_kills(const struct fng_cgroup *cg)
+{
+	if (cg->v1[1][0])
+		return read_key(-1, cg->v1[1], "memory.oom_control", "oom_kill");
+	return read_key(cg->fd, NULL, "memory.events", "oom_kill");
 }

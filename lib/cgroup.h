@@ -9,13 +9,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#define CGROUP_V1_SLOTS 3
+
 struct fng_cgroup {
 	char path[512];	/* absolute path of the cgroup directory */
 	int fd;		/* O_RDONLY|O_DIRECTORY on it */
 	uint64_t id;	/* cgroup v2 id (the directory's inode number) */
 	/* Hybrid hosts: cgroups of the same name on the v1 pids and memory hierarchies, made by
 	 * cgroup_env_limits when those controllers are not on v2 ("" when unused). */
-	char v1[2][512];
+	char v1[CGROUP_V1_SLOTS][512]; /* pids, memory, cpu */
 };
 
 /* Where the cgroup v2 hierarchy is mounted. 0, or -ENOENT when it is not mounted. */
@@ -39,5 +41,14 @@ int cgroup_env_destroy(struct fng_cgroup *cg);
  */
 int cgroup_env_limits(struct fng_cgroup *cg, uint32_t pids, uint64_t memory_bytes,
 		      char *why, size_t whylen);
+
+/* limits.cpus: cpu.max on v2 (or cpu.cfs_quota_us on v1). 0 leaves it unlimited. */
+int cgroup_env_cpu(struct fng_cgroup *cg, uint32_t cpus, char *why, size_t whylen);
+/* Memory high-water mark in bytes (v2 memory.peak, v1 max_usage_in_bytes), 0 if unknown. */
+uint64_t cgroup_env_memory_peak(const struct fng_cgroup *cg);
+/* Start a new high-water mark where the kernel allows it (v1). */
+void cgroup_env_memory_peak_reset(const struct fng_cgroup *cg);
+/* Processes the OOM killer killed in the cgroup so far. */
+uint64_t cgroup_env_oom_kills(const struct fng_cgroup *cg);
 
 #endif

@@ -3,11 +3,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "log.h"
 
 static const char *log_progname = "fnguard";
 static int log_verbose;
+static int log_syslog;
+
+void log_use_syslog(int facility)
+{
+	openlog(log_progname, LOG_PID | LOG_NDELAY, facility);
+	log_syslog = 1;
+}
 
 void log_init(const char *progname, int debug)
 {
@@ -23,6 +31,16 @@ void log_set_verbose(int verbose)
 
 static void vlog(const char *fmt, va_list ap, const char *suffix)
 {
+	if (log_syslog) {
+		char msg[2048];
+
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		if (suffix)
+			syslog(LOG_WARNING, "%s: %s", msg, suffix);
+		else
+			syslog(LOG_NOTICE, "%s", msg);
+		return;
+	}
 	fprintf(stderr, "%s: ", log_progname);
 	vfprintf(stderr, fmt, ap);
 	if (suffix)

@@ -11,6 +11,8 @@
 /* Program name used as the message prefix ("fnguard: ..."). */
 void log_init(const char *progname, int debug);
 void log_set_verbose(int verbose);
+/* Daemons: log to syslog with @facility (LOG_DAEMON) instead of stderr. */
+void log_use_syslog(int facility);
 
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -13,6 +13,7 @@
 #define EXIT_OK 0
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
+#define EXIT_UNREACHABLE 3 /* the daemon: no socket, refused, not allowed */
 
 struct cmd {
 	const char *name;
@@ -33,5 +34,9 @@ int cmd_is_help(const char *arg);
 int cmd_policy(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_function(int argc, char **argv);
+int cmd_invoke(int argc, char **argv);
+int cmd_events(int argc, char **argv);
+int cmd_envs(int argc, char **argv);
 
 #endif

@@ -29,6 +29,7 @@
 #include "cgroup.h"
 #include "event_json.h"
 #include "log.h"
+#include "plan.h"
 #include "policy.h"
 #include "seccomp_notify.h"
 
@@ -102,92 +103,16 @@ static void policy_force_audit(struct fng_policy *p)
 	p->syscalls.mode = FNG_MODE_AUDIT;
 }
 
-/* How each section is enforced on this kernel: decided once, before anything runs. */
-struct plan {
-	unsigned sections;	/* enforced */
-	bool lsm;		/* the BPF LSM programs are used */
-	unsigned socket_rules;	/* FNG_SECCOMP_*: socket rules seccomp enforces instead */
-	bool seccomp;		/* a seccomp filter is loaded in the child */
-};
-
-/*
- * What this kernel can enforce with @backend ("auto", "bpf-lsm" or "kmod"). Without BPF LSM,
- * socket families and the raw/ICMP sockets that would bypass the cgroup egress hooks are
- * refused by seccomp instead, which is sound only while io_uring is denied as well.
- */
-static unsigned sections_enforceable(const struct backend_status *st, const char *backend,
-				     const struct fng_policy *p, struct plan *plan,
-				     const char **why)
-{
-	bool seccomp_sockets = st->seccomp.ok && seccomp_can_enforce_families(p);
-	unsigned can = 0;
-
-	*why = "";
-	if (!strcmp(backend, "kmod")) {
-		*why = st->kmod.why;
-	} else if (st->bpf_lsm.ok) {
-		can |= FNG_SEC_FILES | FNG_SEC_EXEC | FNG_SEC_FAMILIES;
-		plan->lsm = true;
-	} else {
-		*why = st->bpf_lsm.why;
-	}
-	if (!plan->lsm && seccomp_sockets)
-		can |= FNG_SEC_FAMILIES;
-	/* Egress is whole only when raw/ICMP sockets are refused too (LSM or seccomp). */
-	if (st->cgroup_net.ok && (plan->lsm || seccomp_sockets))
-		can |= FNG_SEC_EGRESS;
-	if (st->seccomp.ok)
-		can |= FNG_SEC_SYSCALLS;
-	return can;
-}
-
-static const char *section_reason(const struct backend_status *st, unsigned sec,
-				  const char *lsm_why)
-{
-	if (sec == FNG_SEC_EGRESS && !st->cgroup_net.ok)
-		return st->cgroup_net.why;
-	if (sec == FNG_SEC_EGRESS || sec == FNG_SEC_FAMILIES)
-		return "raw, ICMP and other-family sockets can be refused neither by BPF LSM "
-		       "(unavailable) nor by seccomp (io_uring is not denied, or syscalls are in "
-		       "audit mode)";
-	if (sec == FNG_SEC_SYSCALLS)
-		return st->seccomp.why;
-	return lsm_why;
-}
-
 /* Step 2: refuse, or with --allow-partial say what will not be enforced. */
 static int check_enforceable(const struct fng_policy *p, const char *backend, bool partial,
-			     struct plan *plan)
+			     struct enforce_plan *plan)
 {
-	const struct backend_status *st = backend_status_get();
-	unsigned need = policy_sections_needed(p), can, missing;
-	const char *lsm_why;
-	char desc[256];
-
-	can = sections_enforceable(st, backend, p, plan, &lsm_why);
-	missing = need & ~can;
-	plan->sections = need & can;
-	plan->lsm = plan->lsm && (plan->sections & (FNG_SEC_FILES | FNG_SEC_EXEC |
-						    FNG_SEC_FAMILIES | FNG_SEC_EGRESS));
-	if (!plan->lsm) {
-		if (plan->sections & FNG_SEC_FAMILIES)
-			plan->socket_rules |= FNG_SECCOMP_FAMILIES;
-		if (plan->sections & FNG_SEC_EGRESS)
-			plan->socket_rules |= FNG_SECCOMP_RAW;
-	}
-	plan->seccomp = ((plan->sections & FNG_SEC_SYSCALLS) && p->syscalls.n_deny) ||
-			plan->socket_rules;
-	if (!missing)
+	enforce_plan_make(p, backend, plan);
+	if (!plan->missing)
 		return 0;
 	fprintf(stderr, "fnguard: %s: %s on this kernel:\n", p->source,
 		partial ? "these rules are NOT enforced" : "cannot enforce the policy");
-	for (unsigned sec = 1; sec <= FNG_SEC_SYSCALLS; sec <<= 1) {
-		if (!(missing & sec))
-			continue;
-		policy_section_describe(p, sec, desc, sizeof(desc));
-		fprintf(stderr, "  %s (%s): %s\n", policy_section_name(sec), desc,
-			section_reason(st, sec, lsm_why));
-	}
+	enforce_plan_print_missing(p, backend, plan, stderr);
 	if (partial)
 		return 0;
 	fprintf(stderr, "fnguard: refusing to run: use --allow-partial to run with only the "
@@ -197,7 +122,7 @@ static int check_enforceable(const struct fng_policy *p, const char *backend, bo
 
 /* Step 5, in the child: never returns. */
 static void child_exec(struct fng_cgroup *cg, const struct fng_policy *p,
-		       const struct plan *plan, int sock, int errpipe, char **cmd)
+		       const struct enforce_plan *plan, int sock, int errpipe, char **cmd)
 {
 	sigset_t none;
 	int fd, err;
@@ -279,7 +204,7 @@ int cmd_run(int argc, char **argv)
 	struct bpf_env env = {0};
 	int c, rc = EXIT_FNGUARD, err, sv[2] = {-1, -1}, errpipe[2] = {-1, -1};
 	int notify_fd = -1, sfd = -1, efd = -1, status = 0, child_err = 0;
-	struct plan plan = {0};
+	struct enforce_plan plan = {0};
 	bool child_done = false;
 	char name[64];
 	sigset_t mask;
@@ -392,7 +317,7 @@ int cmd_run(int argc, char **argv)
 	}
 
 	/* 4. The policy in force for the cgroup before anything runs in it. */
-	if (plan.sections & (FNG_SEC_FILES | FNG_SEC_EXEC | FNG_SEC_FAMILIES | FNG_SEC_EGRESS)) {
+	if (plan.bpf) {
 		err = bpf_backend_open(&bpf, plan.lsm, on_event, &r);
 		if (err) {
 			fprintf(stderr, "fnguard: run: cannot load the BPF programs: %s\n",
@@ -401,9 +326,7 @@ int cmd_run(int argc, char **argv)
 		}
 		env.cgroup_fd = cg.fd;
 		env.cgroup_id = cg.id;
-		err = bpf_backend_env_install(bpf, &env, r.policy,
-					      plan.lsm ? plan.sections
-						       : plan.sections & ~FNG_SEC_FAMILIES);
+		err = bpf_backend_env_install(bpf, &env, r.policy, plan.bpf_sections);
 		if (err) {
 			fprintf(stderr, "fnguard: run: cannot install the policy: %s\n",
 				strerror(-err));

@@ -12,6 +12,10 @@ static const struct cmd commands[] = {
     {"policy", cmd_policy, "check policy files, show them normalized as JSON"},
     {"run", cmd_run, "run a command confined by a policy, no daemon needed"},
     {"status", cmd_status, "which enforcement backends work on this kernel, and why not"},
+    {"function", cmd_function, "register, list and remove functions with the daemon"},
+    {"invoke", cmd_invoke, "invoke a function and print its response"},
+    {"events", cmd_events, "the daemon's telemetry stream: denials, invocations, logs, ..."},
+    {"envs", cmd_envs, "the daemon's execution environments"},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -25,6 +29,9 @@ static void usage(FILE *f)
 	fprintf(f, "\nExamples:\n"
 		   "  fnguard policy check policy.yaml\n"
 		   "  fnguard policy show policy.yaml\n"
+		   "  fnguard function register thumbnailer/policy.yaml\n"
+		   "  echo '{}' | fnguard invoke thumbnailer --payload -\n"
+		   "  fnguard events --follow --type denial\n"
 		   "\nRun 'fnguard COMMAND --help' for a command's options and examples.\n");
 }
 

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * fnguard-agent: the supervisor inside one execution environment. It runs the handler once per
+ * invocation by the handler protocol of spec/policy.md (payload on stdin, response from stdout,
+ * stderr lines as logs), answers the seccomp notifications of the syscall deny list, and resets
+ * the environment between invocations. It talks to fnguardd over one control channel
+ * (proto/fnguard/v1/agent.proto).
+ *
+ * The agent is PID 1 of its environment (a process environment's pid namespace, or a microVM),
+ * keeps the privileges it needs to reset the environment, and drops every privilege in the
+ * handler before executing it. It trusts nothing the handler does: a handler that floods
+ * stdout or stderr is cut at the limits below.
+ */
+#ifndef FNGUARD_AGENT_H
+#define FNGUARD_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "policy.h"
+
+/* Payload and response limit (spec/policy.md, the Lambda synchronous limit). */
+#define AGENT_PAYLOAD_MAX (6u << 20)
+/* stderr is cut into lines of at most this many bytes. */
+#define AGENT_LOG_LINE_MAX 16384
+
+struct agent_config {
+	const struct fng_policy *policy; /* the syscall deny list, answers to notifications */
+	bool seccomp;			 /* load the seccomp filter in the handler */
+	unsigned socket_rules;		 /* FNG_SECCOMP_* (seccomp_notify.h) */
+	uid_t uid;			 /* the handler's user and group */
+	gid_t gid;
+	uint64_t tmp_size; /* bytes of the /tmp tmpfs made by a reset */
+};
+
+/*
+ * Serve the control channel @ctl until AgentShutdown or its end of file; sends AgentReady
+ * first. Returns 0 on a clean shutdown, else -errno (after an AgentFailure when it can).
+ */
+int agent_serve(const struct agent_config *cfg, int ctl);
+
+/* Mount a fresh, empty tmpfs of @size bytes on @dir (mode 1777, nosuid, nodev). */
+int agent_tmp_mount(const char *dir, uint64_t size);
+
+#endif

@@ -1,0 +1,652 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Environments and invocations. An environment is bound to one function version, runs one
+ * invocation at a time, is reused warm, and is recycled after max_invocations or max_lifetime.
+ * Invocations wait in their function's bounded queue until an environment is ready; a new
+ * environment is started while the function has fewer than max_envs_per_function.
+ *
+ * The agent inside an environment is not trusted (agent.proto): every message is checked
+ * against the environment's state, and the limits that matter are enforced from here: the
+ * timeout by a timerfd that kills the whole cgroup, the memory limit by the cgroup itself
+ * (the daemon reads its OOM count).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+
+#include "agent.h"
+#include "fnguardd.h"
+#include "log.h"
+
+/* How often an async invocation is tried: once, then retried twice (issue contract). */
+#define INV_ATTEMPTS 3
+
+static void env_dispatch(struct fn *fn);
+static void env_stop(struct env *e, Fnguard__V1__EnvPhase phase, const char *reason);
+
+static Fnguard__V1__EnvKind env_kind(const struct env *e)
+{
+	return e->fn->policy->environment.kind == FNG_ENV_PROCESS ? FNGUARD__V1__ENV_KIND__ENV_KIND_PROCESS
+								   : FNGUARD__V1__ENV_KIND__ENV_KIND_MICROVM;
+}
+
+static void env_emit_state(struct env *e, Fnguard__V1__EnvPhase phase, const char *reason)
+{
+	struct telemetry_event *t = ev_scratch();
+
+	telemetry_env_state(t, phase, env_kind(e), reason);
+	emit(t, e->fn, e, NULL);
+}
+
+static void inv_free(struct inv *inv)
+{
+	if (!inv)
+		return;
+	free(inv->payload);
+	free(inv);
+}
+
+/* ------------------------------------------------------------------ invocation results */
+
+/* The record, the event, the answer to whoever waits; retries for async failures. */
+static void inv_complete(struct env *e, struct inv *inv, Fnguard__V1__Outcome outcome,
+			 int exit_status, const Fnguard__V1__AgentResult *res, const char *error)
+{
+	struct telemetry_event *t = ev_scratch();
+	Fnguard__V1__Invocation *rec;
+	Fnguard__V1__Invocation copy;
+	Fnguard__V1__InvokeResult ir = FNGUARD__V1__INVOKE_RESULT__INIT;
+	uint64_t lost = kernel_lost_total() - inv->lost_at_start;
+
+	rec = telemetry_invocation(t);
+	rec->cold_start = inv->cold;
+	rec->init_ns = inv->cold && e ? e->init_ns : 0;
+	rec->duration_ns = (uint64_t)(mono_ns() - inv->start_mono);
+	if (res && res->duration_ns && res->duration_ns < rec->duration_ns)
+		rec->duration_ns = res->duration_ns;
+	rec->memory_peak_bytes = e ? cgroup_env_memory_peak(&e->cg) : 0;
+	rec->cpu_user_ns = res ? res->cpu_user_ns : 0;
+	rec->cpu_system_ns = res ? res->cpu_system_ns : 0;
+	rec->outcome = outcome;
+	rec->exit_status = exit_status;
+	rec->denials = inv->denials;
+	rec->events_lost = lost;
+	copy = *rec;
+	emit(t, inv->fn, e, inv);
+	if (error && *error) {
+		size_t n;
+
+		t = ev_scratch();
+		n = telemetry_log(t, "stderr", error, strlen(error));
+		(void)n;
+		emit(t, inv->fn, e, inv);
+	}
+	if (inv->async && outcome != FNGUARD__V1__OUTCOME__OUTCOME_OK &&
+	    inv->attempts < INV_ATTEMPTS && !D.stopping && !inv->fn->removed) {
+		log_info("invocation %s of %s:%s failed (%s), retrying (attempt %u of %u)", inv->id,
+			 inv->fn->policy->function.name, inv->fn->policy->function.version,
+			 telemetry_outcome_name(outcome), inv->attempts + 1, INV_ATTEMPTS);
+		inv->env = NULL;
+		inv->next = inv->fn->queue;
+		inv->fn->queue = inv;
+		if (!inv->fn->queue_tail)
+			inv->fn->queue_tail = inv;
+		inv->fn->queued++;
+		return;
+	}
+	if (inv->async && outcome != FNGUARD__V1__OUTCOME__OUTCOME_OK)
+		log_warnx("invocation %s of %s:%s failed after %u attempt(s): %s", inv->id,
+			  inv->fn->policy->function.name, inv->fn->policy->function.version,
+			  inv->attempts, telemetry_outcome_name(outcome));
+	if (inv->client) {
+		ir.invocation = inv->id;
+		if (res && outcome != FNGUARD__V1__OUTCOME__OUTCOME_TIMEOUT) {
+			ir.response.data = res->response.data;
+			ir.response.len = res->response.len;
+		}
+		ir.exit_status = exit_status;
+		ir.outcome = outcome;
+		ir.record = &copy;
+		client_invoke_done(inv->client, inv->req_id, inv, &ir);
+	}
+	inv_free(inv);
+}
+
+static Fnguard__V1__Outcome outcome_of(struct env *e, const Fnguard__V1__AgentResult *r)
+{
+	if (r->error && *r->error)
+		return FNGUARD__V1__OUTCOME__OUTCOME_ERROR;
+	if (cgroup_env_oom_kills(&e->cg) > e->oom_kills)
+		return FNGUARD__V1__OUTCOME__OUTCOME_OOM;
+	if (r->signaled)
+		return FNGUARD__V1__OUTCOME__OUTCOME_CRASH;
+	if (r->exit_status || r->response_too_large)
+		return FNGUARD__V1__OUTCOME__OUTCOME_ERROR;
+	return FNGUARD__V1__OUTCOME__OUTCOME_OK;
+}
+
+static void timer_disarm(struct env *e)
+{
+	struct itimerspec its = {0};
+
+	if (e->timer.fd >= 0)
+		timerfd_settime(e->timer.fd, 0, &its, NULL);
+}
+
+/* ------------------------------------------------------------------ lifecycle */
+
+static bool env_expired(const struct env *e)
+{
+	const struct fng_environment *c = &e->fn->policy->environment;
+
+	if (!c->reuse || e->fn->removed || D.stopping)
+		return true;
+	if (c->max_invocations && e->invocations >= c->max_invocations)
+		return true;
+	return c->max_lifetime_ns && (uint64_t)(mono_ns() - e->started_mono) >= c->max_lifetime_ns;
+}
+
+static void env_free(struct env *e)
+{
+	struct env **pp;
+
+	for (pp = &D.envs; *pp; pp = &(*pp)->next) {
+		if (*pp == e) {
+			*pp = e->next;
+			break;
+		}
+	}
+	wire_decoder_free(&e->dec);
+	free(e);
+}
+
+/* Stop @e: kill everything in it, remove its policy, cgroup and channel. */
+static void env_stop(struct env *e, Fnguard__V1__EnvPhase phase, const char *reason)
+{
+	struct fn *fn = e->fn;
+
+	if (e->state == ENV_STOPPING)
+		return;
+	e->state = ENV_STOPPING;
+	if (e->ctl.fd >= 0) {
+		Fnguard__V1__AgentRequest rq = FNGUARD__V1__AGENT_REQUEST__INIT;
+		Fnguard__V1__AgentShutdown sd = FNGUARD__V1__AGENT_SHUTDOWN__INIT;
+
+		rq.msg_case = FNGUARD__V1__AGENT_REQUEST__MSG_SHUTDOWN;
+		rq.shutdown = &sd;
+		/* Best effort: the cgroup is killed below whatever the agent does. */
+		wire_write_message(e->ctl.fd, &rq.base, 0);
+		loop_del(&e->ctl);
+		close(e->ctl.fd);
+		e->ctl.fd = -1;
+	}
+	if (e->timer.fd >= 0) {
+		loop_del(&e->timer);
+		close(e->timer.fd);
+		e->timer.fd = -1;
+	}
+	env_process_destroy(e);
+	if (e->pid > 0 && waitpid(e->pid, NULL, WNOHANG) == e->pid)
+		e->pid = 0;
+	env_emit_state(e, phase, reason);
+	log_debug("env %s %s: %s", e->id, telemetry_env_phase_name(phase), reason);
+	if (e->cur) {
+		struct inv *inv = e->cur;
+
+		e->cur = NULL;
+		inv_complete(e, inv, FNGUARD__V1__OUTCOME__OUTCOME_CRASH, -1, NULL, reason);
+	}
+	fn->n_envs--;
+	D.n_envs--;
+	/* A zombie agent is reaped by the SIGCHLD handler (fnguardd.c). */
+	env_free(e);
+	if (fn->removed && !fn->n_envs && !fn->removing)
+		function_free(fn);
+	else
+		env_dispatch(fn);
+}
+
+static void env_send(struct env *e, Fnguard__V1__AgentRequest *rq)
+{
+	int err = wire_write_message(e->ctl.fd, &rq->base, 0);
+
+	/* Not stopped here (callers still hold @e): the channel is shut, and its end of file
+	 * stops the environment from the loop with this reason. */
+	if (err && !e->fail_why[0]) {
+		snprintf(e->fail_why, sizeof(e->fail_why), "control channel: %s", wire_strerror(err));
+		shutdown(e->ctl.fd, SHUT_RDWR);
+	}
+}
+
+static void env_run(struct env *e, struct inv *inv)
+{
+	Fnguard__V1__AgentRequest rq = FNGUARD__V1__AGENT_REQUEST__INIT;
+	Fnguard__V1__AgentInvoke ai = FNGUARD__V1__AGENT_INVOKE__INIT;
+	const struct fng_policy *p = e->fn->policy;
+	struct itimerspec its = {0};
+	struct timespec now;
+
+	e->state = ENV_BUSY;
+	e->cur = inv;
+	inv->env = e;
+	inv->attempts++;
+	inv->cold = e->cold;
+	e->cold = false;
+	inv->start_mono = mono_ns();
+	inv->lost_at_start = kernel_lost_total();
+	e->oom_kills = cgroup_env_oom_kills(&e->cg);
+	cgroup_env_memory_peak_reset(&e->cg);
+	/* children: deny counts execs from the handler's start: this invocation's handler is
+	 * the environment's first exec again. */
+	if (e->benv.policy_id)
+		bpf_backend_env_reset_execs(D.bpf, &e->benv);
+	env_emit_state(e, FNGUARD__V1__ENV_PHASE__ENV_PHASE_BUSY, "");
+	clock_gettime(CLOCK_REALTIME, &now);
+	ai.invocation = inv->id;
+	ai.payload.data = inv->payload;
+	ai.payload.len = inv->payload_len;
+	ai.deadline_unix_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 +
+			      (int64_t)(p->limits.timeout_ns / 1000000);
+	ai.function = p->function.name;
+	ai.version = p->function.version;
+	ai.handler = p->function.handler;
+	rq.msg_case = FNGUARD__V1__AGENT_REQUEST__MSG_INVOKE;
+	rq.invoke = &ai;
+	if (p->limits.timeout_ns) {
+		its.it_value.tv_sec = (time_t)(p->limits.timeout_ns / 1000000000ull);
+		its.it_value.tv_nsec = (long)(p->limits.timeout_ns % 1000000000ull);
+		timerfd_settime(e->timer.fd, 0, &its, NULL);
+	}
+	env_send(e, &rq);
+}
+
+/* Give @e its next invocation, or leave it ready. */
+static void env_next(struct env *e)
+{
+	struct fn *fn = e->fn;
+	struct inv *inv = fn->queue;
+
+	if (!inv) {
+		e->state = ENV_READY;
+		env_emit_state(e, FNGUARD__V1__ENV_PHASE__ENV_PHASE_READY, "");
+		return;
+	}
+	fn->queue = inv->next;
+	if (!fn->queue)
+		fn->queue_tail = NULL;
+	fn->queued--;
+	inv->next = NULL;
+	env_run(e, inv);
+}
+
+static void env_ctl_event(struct watch *w, uint32_t events);
+static void env_timer_event(struct watch *w, uint32_t events);
+
+static int env_start(struct fn *fn)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	char why[512] = "";
+	int err;
+
+	if (!e)
+		return -ENOMEM;
+	snprintf(e->id, sizeof(e->id), "env-%" PRIu64 "-%d", ++D.next_env, (int)getpid());
+	e->fn = fn;
+	e->state = ENV_STARTING;
+	e->cold = true;
+	e->cg.fd = -1;
+	e->ctl.fd = -1;
+	e->ctl.fn = env_ctl_event;
+	e->timer.fn = env_timer_event;
+	e->started_mono = mono_ns();
+	wire_decoder_init(&e->dec, 0);
+	e->next = D.envs;
+	D.envs = e;
+	fn->n_envs++;
+	D.n_envs++;
+	env_emit_state(e, FNGUARD__V1__ENV_PHASE__ENV_PHASE_STARTING, "");
+	e->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (e->timer.fd < 0) {
+		err = -errno;
+		snprintf(why, sizeof(why), "timerfd: %s", strerror(errno));
+		goto fail;
+	}
+	err = env_process_start(e, why, sizeof(why));
+	if (err)
+		goto fail;
+	fcntl(e->ctl.fd, F_SETFL, O_NONBLOCK);
+	if (loop_add(&e->ctl, EPOLLIN) || loop_add(&e->timer, EPOLLIN)) {
+		err = -errno;
+		snprintf(why, sizeof(why), "epoll: %s", strerror(errno));
+		goto fail;
+	}
+	return 0;
+fail:
+	log_warnx("env %s of %s:%s: %s", e->id, fn->policy->function.name,
+		  fn->policy->function.version, why);
+	env_stop(e, FNGUARD__V1__ENV_PHASE__ENV_PHASE_FAILED, why);
+	return err;
+}
+
+/* Start environments while invocations wait and the function may have more. */
+static void env_dispatch(struct fn *fn)
+{
+	unsigned starting = 0;
+
+	if (D.stopping)
+		return;
+	for (struct env *e = D.envs; e; e = e->next) {
+		if (e->fn != fn)
+			continue;
+		if (e->state == ENV_READY && fn->queue)
+			env_next(e);
+		if (e->state == ENV_STARTING)
+			starting++;
+	}
+	while (!fn->removed && fn->n_envs < D.cfg.max_envs_per_function &&
+	       (fn->queued > starting ||
+		fn->n_envs < fn->policy->environment.provisioned)) {
+		starting++;
+		if (env_start(fn))
+			break;
+	}
+}
+
+/* ------------------------------------------------------------------ the agent channel */
+
+/* Checks a seccomp denial the agent sends: it must look like what seccomp_notify makes. */
+static int denial_check(const ProtobufCBinaryData *b, struct fng_event *ev)
+{
+	if (b->len != sizeof(*ev))
+		return -EBADMSG;
+	memcpy(ev, b->data, sizeof(*ev));
+	if (ev->class != FNG_CLASS_SYSCALL && ev->class != FNG_CLASS_NETWORK)
+		return -EBADMSG;
+	ev->comm[sizeof(ev->comm) - 1] = 0;
+	ev->target.path[sizeof(ev->target.path) - 1] = 0;
+	return 0;
+}
+
+static void env_denial(struct env *e, const struct fng_event *ev)
+{
+	struct telemetry_event *t = ev_scratch();
+
+	if (e->cur)
+		e->cur->denials++;
+	telemetry_denial(t, ev, e->fn->policy, D.boot_to_real_ns);
+	emit(t, e->fn, e, e->cur);
+}
+
+void env_kernel_denial(struct env *e, const struct fng_event *ev)
+{
+	env_denial(e, ev);
+}
+
+/* One message of the agent; -EPROTO when it is out of place. */
+static int env_agent_message(struct env *e, const Fnguard__V1__AgentMessage *m, char *why,
+			     size_t whylen)
+{
+	struct telemetry_event *t;
+	struct fng_event ev;
+	struct inv *inv;
+
+	switch (m->msg_case) {
+	case FNGUARD__V1__AGENT_MESSAGE__MSG_READY:
+		if (e->state == ENV_STARTING) {
+			e->init_ns = (uint64_t)(mono_ns() - e->started_mono);
+			log_debug("env %s ready in %.1f ms", e->id, e->init_ns / 1e6);
+		} else if (e->state != ENV_RESETTING) {
+			snprintf(why, whylen, "agent: ready while %s", e->state == ENV_BUSY ? "busy" : "ready");
+			return -EPROTO;
+		}
+		env_next(e);
+		return 0;
+	case FNGUARD__V1__AGENT_MESSAGE__MSG_LOG:
+		if (!e->cur || strcmp(m->log->invocation, e->cur->id))
+			return 0; /* a late line of an invocation that is over */
+		for (size_t off = 0, n; off < m->log->line.len || !off; off += n) {
+			t = ev_scratch();
+			n = telemetry_log(t, "stderr", (const char *)m->log->line.data + off,
+					  m->log->line.len - off);
+			emit(t, e->fn, e, e->cur);
+			if (!n)
+				break;
+		}
+		return 0;
+	case FNGUARD__V1__AGENT_MESSAGE__MSG_DENIAL:
+		if (denial_check(&m->denial->event, &ev)) {
+			snprintf(why, whylen, "agent: malformed denial");
+			return -EPROTO;
+		}
+		env_denial(e, &ev);
+		return 0;
+	case FNGUARD__V1__AGENT_MESSAGE__MSG_RESULT:
+		if (e->state != ENV_BUSY || !e->cur || strcmp(m->result->invocation, e->cur->id)) {
+			snprintf(why, whylen, "agent: result for an invocation that is not running");
+			return -EPROTO;
+		}
+		if (m->result->response.len > AGENT_PAYLOAD_MAX) {
+			snprintf(why, whylen, "agent: response over 6 MiB");
+			return -EPROTO;
+		}
+		timer_disarm(e);
+		inv = e->cur;
+		e->cur = NULL;
+		e->invocations++;
+		inv_complete(e, inv, outcome_of(e, m->result), m->result->exit_status, m->result,
+			     m->result->response_too_large ? "response over 6 MiB: discarded"
+							   : m->result->error);
+		if (env_expired(e)) {
+			env_stop(e, FNGUARD__V1__ENV_PHASE__ENV_PHASE_RECYCLED,
+				 e->fn->removed ? "function removed"
+				 : !e->fn->policy->environment.reuse ? "reuse: false"
+				 : D.stopping ? "daemon stopping"
+					      : "max_invocations or max_lifetime reached");
+			return 1;
+		}
+		if (e->fn->policy->environment.isolate_invocations) {
+			Fnguard__V1__AgentRequest rq = FNGUARD__V1__AGENT_REQUEST__INIT;
+			Fnguard__V1__AgentReset rs = FNGUARD__V1__AGENT_RESET__INIT;
+
+			e->state = ENV_RESETTING;
+			rq.msg_case = FNGUARD__V1__AGENT_REQUEST__MSG_RESET;
+			rq.reset = &rs;
+			env_send(e, &rq);
+			return 0;
+		}
+		env_next(e);
+		return 0;
+	case FNGUARD__V1__AGENT_MESSAGE__MSG_FAILURE:
+		snprintf(why, whylen, "agent: %s: %s", m->failure->step, m->failure->error);
+		return -EPROTO;
+	default:
+		snprintf(why, whylen, "agent: unknown message");
+		return -EPROTO;
+	}
+}
+
+static void env_ctl_event(struct watch *w, uint32_t events)
+{
+	struct env *e = (struct env *)((char *)w - offsetof(struct env, ctl));
+	char why[512] = "";
+	const uint8_t *frame;
+	size_t len;
+	long n;
+	int r;
+
+	for (;;) {
+		n = wire_decoder_read(&e->dec, w->fd);
+		if (n == -EAGAIN)
+			break;
+		if (n <= 0) {
+			if (e->fail_why[0])
+				snprintf(why, sizeof(why), "%s", e->fail_why);
+			else if (n == 0)
+				snprintf(why, sizeof(why), "the agent exited");
+			else
+				snprintf(why, sizeof(why), "control channel: %s", wire_strerror((int)n));
+			break;
+		}
+		while ((r = wire_decoder_next(&e->dec, &frame, &len)) == 1) {
+			Fnguard__V1__AgentMessage *m =
+			    fnguard__v1__agent_message__unpack(NULL, len, frame);
+
+			if (!m) {
+				snprintf(why, sizeof(why), "agent: malformed message");
+				break;
+			}
+			r = env_agent_message(e, m, why, sizeof(why));
+			fnguard__v1__agent_message__free_unpacked(m, NULL);
+			if (r == 1)
+				return; /* e is gone */
+			if (r < 0)
+				break;
+		}
+		if (r < 0 && !why[0])
+			snprintf(why, sizeof(why), "control channel: %s", wire_decoder_error(&e->dec));
+		if (why[0])
+			break;
+	}
+	if (!why[0])
+		return;
+	/* The environment died or misbehaved: it is stopped, never trusted again. An OOM kill
+	 * of the agent itself counts as the invocation's. */
+	if (e->cur && cgroup_env_oom_kills(&e->cg) > e->oom_kills) {
+		struct inv *inv = e->cur;
+
+		e->cur = NULL;
+		inv_complete(e, inv, FNGUARD__V1__OUTCOME__OUTCOME_OOM, 137, NULL, "out of memory");
+	}
+	log_warnx("env %s: %s", e->id, why);
+	env_stop(e, FNGUARD__V1__ENV_PHASE__ENV_PHASE_FAILED, why);
+}
+
+static void env_timer_event(struct watch *w, uint32_t events)
+{
+	struct env *e = (struct env *)((char *)w - offsetof(struct env, timer));
+	uint64_t ticks;
+	struct inv *inv;
+
+	if (read(w->fd, &ticks, sizeof(ticks)) != sizeof(ticks) || !e->cur)
+		return;
+	/* The whole environment: a handler's children must not outlive its timeout. */
+	inv = e->cur;
+	e->cur = NULL;
+	cgroup_kill_all(&e->cg);
+	inv_complete(e, inv, FNGUARD__V1__OUTCOME__OUTCOME_TIMEOUT, 128 + SIGKILL, NULL,
+		     "timed out: every process of the environment was killed");
+	env_stop(e, FNGUARD__V1__ENV_PHASE__ENV_PHASE_RECYCLED, "invocation timed out");
+}
+
+/* ------------------------------------------------------------------ the API side */
+
+int inv_submit(struct fn *fn, const uint8_t *payload, size_t len, bool async, struct client *c,
+	       uint64_t req_id, char *id_out, size_t id_len)
+{
+	struct inv *inv;
+
+	if (fn->queued >= D.cfg.queue_max)
+		return -ENOSPC;
+	inv = calloc(1, sizeof(*inv));
+	if (!inv)
+		return -ENOMEM;
+	inv->payload = malloc(len ? len : 1);
+	if (!inv->payload) {
+		free(inv);
+		return -ENOMEM;
+	}
+	memcpy(inv->payload, payload, len);
+	inv->payload_len = len;
+	inv->fn = fn;
+	inv->async = async;
+	inv->client = async ? NULL : c;
+	inv->req_id = req_id;
+	inv->queued_mono = mono_ns();
+	snprintf(inv->id, sizeof(inv->id), "inv-%" PRIu64 "-%d", ++D.next_inv, (int)getpid());
+	snprintf(id_out, id_len, "%s", inv->id);
+	if (fn->queue_tail)
+		fn->queue_tail->next = inv;
+	else
+		fn->queue = inv;
+	fn->queue_tail = inv;
+	fn->queued++;
+	env_dispatch(fn);
+	return 0;
+}
+
+void inv_client_gone(struct client *c)
+{
+	for (struct fn *fn = D.fns; fn; fn = fn->next)
+		for (struct inv *inv = fn->queue; inv; inv = inv->next)
+			if (inv->client == c)
+				inv->client = NULL;
+	for (struct env *e = D.envs; e; e = e->next)
+		if (e->cur && e->cur->client == c)
+			e->cur->client = NULL;
+}
+
+void envs_stop_function(struct fn *fn, const char *reason)
+{
+	struct env *e, *next;
+
+	/* Queued invocations of a removed function fail now. */
+	while (fn->queue) {
+		struct inv *inv = fn->queue;
+
+		fn->queue = inv->next;
+		fn->queued--;
+		inv->attempts = INV_ATTEMPTS;
+		inv_complete(NULL, inv, FNGUARD__V1__OUTCOME__OUTCOME_CRASH, -1, NULL, reason);
+	}
+	fn->queue_tail = NULL;
+	for (e = D.envs; e; e = next) {
+		next = e->next;
+		if (e->fn == fn && e->state != ENV_BUSY)
+			env_stop(e, FNGUARD__V1__ENV_PHASE__ENV_PHASE_RECYCLED, reason);
+	}
+}
+
+void envs_stop_all(const char *reason)
+{
+	while (D.envs) {
+		if (D.envs->cur)
+			D.envs->cur->attempts = INV_ATTEMPTS;
+		env_stop(D.envs, FNGUARD__V1__ENV_PHASE__ENV_PHASE_RECYCLED, reason);
+	}
+	for (struct fn *fn = D.fns; fn; fn = fn->next)
+		envs_stop_function(fn, reason);
+}
+
+/* Once a second: leases, provisioned environments, kernel losses. */
+void envs_tick(void)
+{
+	struct env *e, *next;
+
+	for (e = D.envs; e; e = next) {
+		next = e->next;
+		if (e->state == ENV_READY && env_expired(e))
+			env_stop(e, FNGUARD__V1__ENV_PHASE__ENV_PHASE_RECYCLED,
+				 "max_lifetime reached");
+	}
+	for (struct fn *fn = D.fns; fn; fn = fn->next)
+		if (!fn->removed && fn->n_envs < fn->policy->environment.provisioned)
+			env_dispatch(fn);
+}
+
+struct env *env_by_cgroup(uint64_t cgroup_id)
+{
+	for (struct env *e = D.envs; e; e = e->next)
+		if (e->cg.id == cgroup_id && e->state != ENV_STOPPING)
+			return e;
+	return NULL;
+}

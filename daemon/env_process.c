@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * A process environment: the function's processes on this host's kernel, in their own cgroup
+ * and mount, pid, ipc and uts namespaces, under the policy, supervised by the agent (PID 1 of
+ * the pid namespace). Set-up is one ordered function per side, read top to bottom, one step
+ * per call, one error per step (Firecracker's jailer):
+ *
+ *   daemon: cgroup -> limits -> policy in force for the cgroup -> control channel -> clone
+ *   child:  join the cgroup -> close inherited fds -> open the code -> private mounts ->
+ *           new root (system directories read-only, code at /var/task, tmpfs /tmp, /proc,
+ *           a minimal /dev) -> pivot_root -> root read-only -> hostname -> agent
+ *
+ * The policy is in force before any process is in the cgroup, and the child joins the cgroup
+ * before it does anything else, so nothing the environment ever runs is unconfined.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/sched.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "agent.h"
+#include "fnguardd.h"
+#include "log.h"
+
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x00000001
+#define MOUNT_ATTR_NOSUID 0x00000002
+#define MOUNT_ATTR_NODEV 0x00000004
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+struct mount_attr_arg {
+	uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+
+/* The new root is built on a tmpfs mounted here, in the environment's namespace only. */
+#define NEWROOT "/tmp"
+/* Host directories the environment sees, read-only (when they exist). Everything else of the
+ * host (/home, /root, /run, /var, /srv, /mnt, /boot, ...) is not there at all. */
+static const char *const host_dirs[] = {"bin", "sbin", "lib", "lib32", "lib64", "libx32",
+					"usr", "etc", "opt"};
+static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urandom"};
+
+static int setattr_ro(const char *path, bool recursive)
+{
+	struct mount_attr_arg a = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID};
+
+	if (syscall(SYS_mount_setattr, AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &a, sizeof(a)))
+		return -errno;
+	return 0;
+}
+
+/* /usr, /etc, ... of the host, read-only; symbolic links (merged /usr) as they are. */
+static int root_host_dirs(void)
+{
+	char src[64], dst[64], target[256];
+	struct stat st;
+	ssize_t n;
+
+	for (size_t i = 0; i < sizeof(host_dirs) / sizeof(host_dirs[0]); i++) {
+		snprintf(src, sizeof(src), "/%s", host_dirs[i]);
+		snprintf(dst, sizeof(dst), NEWROOT "/%s", host_dirs[i]);
+		if (lstat(src, &st))
+			continue;
+		if (S_ISLNK(st.st_mode)) {
+			n = readlink(src, target, sizeof(target) - 1);
+			if (n < 0)
+				return -errno;
+			target[n] = 0;
+			if (symlink(target, dst))
+				return -errno;
+			continue;
+		}
+		if (!S_ISDIR(st.st_mode))
+			continue;
+		if (mkdir(dst, 0755) || mount(src, dst, NULL, MS_BIND | MS_REC, NULL))
+			return -errno;
+		if (setattr_ro(dst, true))
+			return -errno;
+	}
+	return 0;
+}
+
+static int root_dev(void)
+{
+	char src[64], dst[64];
+	int fd;
+
+	if (mkdir(NEWROOT "/dev", 0755) ||
+	    mount("tmpfs", NEWROOT "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k"))
+		return -errno;
+	for (size_t i = 0; i < sizeof(dev_nodes) / sizeof(dev_nodes[0]); i++) {
+		snprintf(src, sizeof(src), "/dev/%s", dev_nodes[i]);
+		snprintf(dst, sizeof(dst), NEWROOT "/dev/%s", dev_nodes[i]);
+		fd = open(dst, O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
+		if (fd < 0)
+			return -errno;
+		close(fd);
+		if (mount(src, dst, NULL, MS_BIND, NULL))
+			return -errno;
+	}
+	if (symlink("/proc/self/fd", NEWROOT "/dev/fd") ||
+	    symlink("/proc/self/fd/0", NEWROOT "/dev/stdin") ||
+	    symlink("/proc/self/fd/1", NEWROOT "/dev/stdout") ||
+	    symlink("/proc/self/fd/2", NEWROOT "/dev/stderr"))
+		return -errno;
+	return 0;
+}
+
+/* pivot_root, or where the old root is the initramfs (which cannot be pivoted away from), the
+ * switch_root way: move the new root over / and chroot into it. Neither leaves a way back
+ * for a process without CAP_SYS_ADMIN / CAP_SYS_CHROOT, which the handler never has. */
+static int root_switch(void)
+{
+	if (chdir(NEWROOT))
+		return -errno;
+	if (!syscall(SYS_pivot_root, ".", ".")) {
+		if (umount2(".", MNT_DETACH))
+			return -errno;
+	} else if (errno == EINVAL) {
+		if (mount(".", "/", NULL, MS_MOVE, NULL) || chroot("."))
+			return -errno;
+	} else {
+		return -errno;
+	}
+	return chdir("/") ? -errno : 0;
+}
+
+struct child_step {
+	const char *step;
+	int err;
+};
+
+#define STEP(s, expr)                                                                              \
+	do {                                                                                       \
+		int __e = (expr);                                                                  \
+		if (__e) {                                                                         \
+			st->step = (s);                                                            \
+			st->err = __e < 0 ? __e : -EIO;                                            \
+			return st->err;                                                            \
+		}                                                                                  \
+	} while (0)
+
+static int errno_or(int r)
+{
+	return r ? -errno : 0;
+}
+
+/* In the child, PID 1 of the new namespaces, with the control channel on fd 3. */
+static int env_child_setup(struct env *e, struct child_step *st)
+{
+	const struct fng_policy *p = e->fn->policy;
+	char code[64], host[64];
+	int code_fd;
+
+	/* The cgroup first: the policy is keyed by it, and every later step runs confined. */
+	STEP("joining the cgroup", cgroup_enter(&e->cg));
+	/* Only the control channel survives into the environment. */
+	STEP("closing inherited files", errno_or(syscall(SYS_close_range, 4, ~0u, 0)));
+	/* The code is opened before any mount can hide it (it may live under /tmp). */
+	code_fd = open(p->function.code, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	STEP("opening the function code", code_fd < 0 ? -errno : 0);
+	snprintf(code, sizeof(code), "/proc/self/fd/%d", code_fd);
+	/* Nothing mounted here may propagate back to the host. */
+	STEP("making mounts private", errno_or(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)));
+	STEP("mounting the new root",
+	     errno_or(mount("tmpfs", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")));
+	STEP("binding host directories read-only", root_host_dirs());
+	STEP("creating /var/task", errno_or(mkdir(NEWROOT "/var", 0755) ||
+					    mkdir(NEWROOT "/var/task", 0755)));
+	STEP("binding the code at /var/task",
+	     errno_or(mount(code, NEWROOT "/var/task", NULL, MS_BIND | MS_REC, NULL)));
+	STEP("making /var/task read-only", setattr_ro(NEWROOT "/var/task", true));
+	close(code_fd);
+	STEP("creating /tmp", errno_or(mkdir(NEWROOT "/tmp", 01777)));
+	STEP("mounting /tmp", agent_tmp_mount(NEWROOT "/tmp", p->limits.tmp_size_bytes));
+	/* A /proc of the new pid namespace: the host's processes are not there. */
+	STEP("mounting /proc", errno_or(mkdir(NEWROOT "/proc", 0555) ||
+					mount("proc", NEWROOT "/proc", "proc",
+					      MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)));
+	STEP("populating /dev", root_dev());
+	STEP("switching to the new root", root_switch());
+	STEP("making the root read-only",
+	     errno_or(mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID, NULL)));
+	snprintf(host, sizeof(host), "fn-%.50s", p->function.name);
+	STEP("setting the hostname", errno_or(sethostname(host, strlen(host))));
+	return 0;
+}
+
+static void env_child(struct env *e, int ctl)
+{
+	struct agent_config acfg = {
+	    .policy = e->fn->policy,
+	    .seccomp = e->fn->plan.seccomp,
+	    .socket_rules = e->fn->plan.socket_rules,
+	    .uid = D.cfg.run_uid,
+	    .gid = D.cfg.run_gid,
+	    .tmp_size = e->fn->policy->limits.tmp_size_bytes,
+	};
+	struct child_step st = {0};
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (ctl != 3) {
+		dup2(ctl, 3);
+		close(ctl);
+	}
+	if (env_child_setup(e, &st)) {
+		Fnguard__V1__AgentMessage m = FNGUARD__V1__AGENT_MESSAGE__INIT;
+		Fnguard__V1__AgentFailure f = FNGUARD__V1__AGENT_FAILURE__INIT;
+
+		f.step = (char *)st.step;
+		f.error = strerror(-st.err);
+		m.msg_case = FNGUARD__V1__AGENT_MESSAGE__MSG_FAILURE;
+		m.failure = &f;
+		wire_write_message(3, &m.base, 0);
+		_exit(1);
+	}
+	_exit(agent_serve(&acfg, 3) ? 1 : 0);
+}
+
+int env_process_start(struct env *e, char *why, size_t whylen)
+{
+	const struct fng_policy *p = e->fn->policy;
+	struct clone_args ca = {0};
+	int sv[2], err;
+	pid_t pid;
+
+	/* 1. The cgroup, and its limits before any process is in it. */
+	err = cgroup_env_create(e->id, &e->cg);
+	if (err) {
+		snprintf(why, whylen, "creating the cgroup: %s", strerror(-err));
+		return err;
+	}
+	err = cgroup_env_limits(&e->cg, p->limits.pids, p->limits.memory_bytes, why, whylen);
+	if (!err)
+		err = cgroup_env_cpu(&e->cg, p->limits.cpus, why, whylen);
+	if (err)
+		return err;
+	/* 2. The policy in force for the cgroup, pinned so it outlives the daemon. */
+	if (e->fn->plan.bpf) {
+		e->benv.cgroup_fd = e->cg.fd;
+		e->benv.cgroup_id = e->cg.id;
+		err = bpf_backend_env_install(D.bpf, &e->benv, p, e->fn->plan.bpf_sections);
+		if (err) {
+			snprintf(why, whylen, "installing the policy: %s", strerror(-err));
+			return err;
+		}
+		if (D.bpf_pinned) {
+			err = bpf_backend_env_pin(D.bpf, &e->benv, D.cfg.pin_dir);
+			if (err) {
+				snprintf(why, whylen, "pinning the policy: %s", strerror(-err));
+				return err;
+			}
+		}
+	}
+	/* 3. The control channel. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
+		err = -errno;
+		snprintf(why, whylen, "creating the control channel: %s", strerror(errno));
+		return err;
+	}
+	/* 4. The agent, PID 1 of new mount, pid, ipc and uts namespaces. */
+	ca.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
+	ca.exit_signal = SIGCHLD;
+	fflush(NULL);
+	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid < 0) {
+		err = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		snprintf(why, whylen, "creating the namespaces: %s", strerror(errno));
+		return err;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		env_child(e, sv[1]);
+	}
+	close(sv[1]);
+	e->pid = pid;
+	e->ctl.fd = sv[0];
+	return 0;
+}
+
+void env_process_destroy(struct env *e)
+{
+	char path[600];
+	int left;
+
+	if (e->cg.fd >= 0 && e->cg.path[0]) {
+		left = cgroup_kill_all(&e->cg);
+		if (left > 0)
+			log_warnx("env %s: %d process(es) survived SIGKILL", e->id, left);
+	}
+	if (e->benv.cgroup_id) {
+		bpf_backend_env_remove(D.bpf, &e->benv);
+		if (D.bpf_pinned) {
+			snprintf(path, sizeof(path), "%s/env-%llu", D.cfg.pin_dir,
+				 (unsigned long long)e->cg.id);
+			bpf_backend_unpin(path);
+		}
+	}
+	if (e->cg.path[0])
+		cgroup_env_destroy(&e->cg);
+}

@@ -1,0 +1,523 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * fnguardd: the host daemon. Registers functions, starts their environments, runs
+ * invocations, and streams telemetry (see fnguardd.h for how the files divide the work).
+ *
+ * Start-up, in order: configuration -> signals -> telemetry hub -> what the kernel can enforce
+ * -> BPF object, pinned (so enforcement outlives the daemon) -> what a killed predecessor
+ * left (cleaned) -> registered functions from the state directory -> the API socket (last:
+ * a client never sees a half-started daemon).
+ * Shutdown on SIGTERM or SIGINT: stop taking requests, stop every environment (processes,
+ * cgroups, mounts with them, BPF objects), end subscriptions, remove the socket.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+
+#include "backend.h"
+#include "fnguardd.h"
+#include "log.h"
+
+#define BPF_FS_MAGIC 0xcafe4a11
+
+struct fnguardd D;
+
+static struct telemetry_event scratch;
+static struct watch sig_watch = {.fd = -1}, tick_watch = {.fd = -1}, kev_watch = {.fd = -1};
+static volatile int quit;
+
+int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+struct telemetry_event *ev_scratch(void)
+{
+	return &scratch;
+}
+
+void emit(struct telemetry_event *t, const struct fn *fn, const struct env *env,
+	  const struct inv *inv)
+{
+	struct telemetry_origin o = {.host = D.host};
+
+	if (fn) {
+		o.function = fn->policy->function.name;
+		o.version = fn->policy->function.version;
+	}
+	if (env)
+		o.env = env->id;
+	if (inv)
+		o.invocation = inv->id;
+	hub_publish(D.hub, t, &o);
+}
+
+uint64_t kernel_lost_total(void)
+{
+	return D.bpf ? bpf_backend_counter(D.bpf, FNG_CNT_RINGBUF_FULL) : 0;
+}
+
+/* ------------------------------------------------------------------ the loop */
+
+int loop_add(struct watch *w, uint32_t events)
+{
+	struct epoll_event ev = {.events = events, .data.ptr = w};
+
+	return epoll_ctl(D.epfd, EPOLL_CTL_ADD, w->fd, &ev) ? -errno : 0;
+}
+
+int loop_mod(struct watch *w, uint32_t events)
+{
+	struct epoll_event ev = {.events = events, .data.ptr = w};
+
+	return epoll_ctl(D.epfd, EPOLL_CTL_MOD, w->fd, &ev) ? -errno : 0;
+}
+
+void loop_del(struct watch *w)
+{
+	if (w->fd >= 0)
+		epoll_ctl(D.epfd, EPOLL_CTL_DEL, w->fd, NULL);
+}
+
+static void signal_event(struct watch *w, uint32_t events)
+{
+	struct signalfd_siginfo si;
+
+	while (read(w->fd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			quit = 1;
+			break;
+		case SIGHUP:
+			log_info("SIGHUP: nothing to reload (functions are registered through the API)");
+			break;
+		case SIGCHLD:
+			/* Agents: their environment learns of it from the channel's end of file. */
+			while (waitpid(-1, NULL, WNOHANG) > 0)
+				;
+			break;
+		}
+	}
+}
+
+static void kernel_report_losses(void)
+{
+	uint64_t lost = kernel_lost_total();
+
+	if (lost > D.ringbuf_lost) {
+		struct telemetry_event *t = ev_scratch();
+
+		telemetry_loss(t, lost - D.ringbuf_lost, "kernel ring buffer");
+		emit(t, NULL, NULL, NULL);
+		D.ringbuf_lost = lost;
+	}
+}
+
+static void tick_event(struct watch *w, uint32_t events)
+{
+	uint64_t n;
+
+	if (read(w->fd, &n, sizeof(n)) != sizeof(n))
+		return;
+	kernel_report_losses();
+	envs_tick();
+}
+
+static void kernel_event(const struct fng_event *ev, void *ctx)
+{
+	struct env *e = env_by_cgroup(ev->cgroup_id);
+
+	if (e) {
+		env_kernel_denial(e, ev);
+	} else {
+		struct telemetry_event *t = ev_scratch();
+
+		telemetry_denial(t, ev, NULL, D.boot_to_real_ns);
+		emit(t, NULL, NULL, NULL);
+	}
+}
+
+static void kev_event(struct watch *w, uint32_t events)
+{
+	bpf_backend_events_read(D.bpf, 0);
+}
+
+/* ------------------------------------------------------------------ start-up */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: fnguardd [--socket PATH] [--state-dir DIR] [--config FILE] [--foreground]\n"
+		"                [-n] [-v]\n"
+		"\n"
+		"The fnguard host daemon: registers functions, runs their invocations in confined\n"
+		"execution environments, and streams telemetry (fnguard events).\n"
+		"\n"
+		"  --socket PATH     API socket (default " FNGUARDD_SOCKET ")\n"
+		"  --state-dir DIR   registered functions are kept here (default " FNGUARDD_STATE ")\n"
+		"  --config FILE     settings, one 'key: value' per line:\n"
+		"                      export_path: FILE          JSON-lines event file (rotated)\n"
+		"                      export_rotate_bytes: N     (default 67108864)\n"
+		"                      export_keep: N             rotated files kept (default 5)\n"
+		"                      max_envs_per_function: N   (default 4)\n"
+		"                      queue_max: N               waiting invocations per function (64)\n"
+		"                      run_as: UID:GID            the handlers' user (65534:65534)\n"
+		"                      pin_dir: DIR               on bpffs (/sys/fs/bpf/fnguardd)\n"
+		"  --foreground      stay in the foreground and log to stderr\n"
+		"  -n                check the configuration, print 'configuration OK', exit\n"
+		"  -v                debug logging\n"
+		"\n"
+		"Examples:\n"
+		"  fnguardd --foreground\n"
+		"  fnguardd --socket /tmp/fng.sock --state-dir /tmp/fng-state --foreground\n");
+}
+
+static int config_set(const char *key, const char *val, int line, const char *file)
+{
+	char *end;
+	unsigned long long n = strtoull(val, &end, 10);
+	bool num = *val && !*end;
+
+	if (!strcmp(key, "export_path"))
+		D.cfg.export_path = strdup(val);
+	else if (!strcmp(key, "pin_dir"))
+		D.cfg.pin_dir = strdup(val);
+	else if (!strcmp(key, "export_rotate_bytes") && num && n)
+		D.cfg.export_rotate_bytes = n;
+	else if (!strcmp(key, "export_keep") && num && n && n < 1000)
+		D.cfg.export_keep = (unsigned)n;
+	else if (!strcmp(key, "max_envs_per_function") && num && n && n < 10000)
+		D.cfg.max_envs_per_function = (unsigned)n;
+	else if (!strcmp(key, "queue_max") && num && n && n < 1000000)
+		D.cfg.queue_max = (unsigned)n;
+	else if (!strcmp(key, "run_as")) {
+		unsigned u, g;
+
+		if (sscanf(val, "%u:%u", &u, &g) != 2 || !u || !g) {
+			fprintf(stderr, "fnguardd: %s:%d: run_as: want UID:GID, not root: '%s'\n",
+				file, line, val);
+			return -EINVAL;
+		}
+		D.cfg.run_uid = u;
+		D.cfg.run_gid = g;
+	} else {
+		fprintf(stderr, "fnguardd: %s:%d: unknown key or bad value: %s: %s\n", file, line,
+			key, val);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int config_load(const char *file)
+{
+	char buf[1024], *k, *v, *e;
+	int line = 0, err = 0;
+	FILE *f = fopen(file, "re");
+
+	if (!f) {
+		fprintf(stderr, "fnguardd: %s: %s\n", file, strerror(errno));
+		return -errno;
+	}
+	while (fgets(buf, sizeof(buf), f)) {
+		line++;
+		k = buf + strspn(buf, " \t");
+		if (*k == '#' || *k == '\n' || !*k)
+			continue;
+		v = strchr(k, ':');
+		if (!v) {
+			fprintf(stderr, "fnguardd: %s:%d: want 'key: value'\n", file, line);
+			err = -EINVAL;
+			continue;
+		}
+		*v++ = 0;
+		v += strspn(v, " \t");
+		for (e = v + strlen(v); e > v && strchr(" \t\r\n", e[-1]); e--)
+			;
+		*e = 0;
+		for (e = k + strlen(k); e > k && strchr(" \t", e[-1]); e--)
+			;
+		*e = 0;
+		err = config_set(k, v, line, file) ?: err;
+	}
+	fclose(f);
+	return err;
+}
+
+/* Pinned enforcement needs bpffs; mount it where it is expected if nobody did. */
+static bool bpffs_ready(const char *dir)
+{
+	struct statfs sf;
+
+	if (!statfs("/sys/fs/bpf", &sf) && (uint32_t)sf.f_type == BPF_FS_MAGIC)
+		return true;
+	if (!strncmp(dir, "/sys/fs/bpf/", 12) && !mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
+		return true;
+	return false;
+}
+
+/*
+ * What a daemon killed with SIGKILL left: its environments' cgroups (their processes too) and
+ * pinned programs. Another running daemon's environments (env-N-PID with PID alive) are not
+ * touched.
+ */
+int envs_cleanup_stale(void)
+{
+	char root[512], dir[600], path[1200];
+	unsigned n = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (cgroup_v2_root(root, sizeof(root)))
+		return 0;
+	snprintf(dir, sizeof(dir), "%s/fnguard", root);
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		struct fng_cgroup cg = {.fd = -1};
+		unsigned long long seq;
+		int pid;
+
+		if (sscanf(de->d_name, "env-%llu-%d", &seq, &pid) != 2)
+			continue;
+		if (pid != getpid() && !kill(pid, 0))
+			continue;
+		if (snprintf(cg.path, sizeof(cg.path), "%s/%s", dir, de->d_name) >=
+		    (int)sizeof(cg.path))
+			continue;
+		snprintf(path, sizeof(path), "%s", cg.path);
+		cg.fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (cg.fd < 0)
+			continue;
+		cgroup_kill_all(&cg);
+		close(cg.fd);
+		cg.fd = -1;
+		if (rmdir(path))
+			log_warn("cannot remove stale cgroup %s", path);
+		n++;
+	}
+	closedir(d);
+	if (n)
+		log_info("cleaned %u environment(s) left by a previous daemon", n);
+	return (int)n;
+}
+
+static int start(void)
+{
+	const struct backend_status *st = backend_status_get();
+	struct hub_config hc = {0};
+	struct itimerspec its = {{1, 0}, {1, 0}};
+	struct timespec rt, bt;
+	sigset_t mask;
+	int err;
+
+	D.started_mono = mono_ns();
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_BOOTTIME, &bt);
+	D.boot_to_real_ns = ((int64_t)rt.tv_sec - bt.tv_sec) * 1000000000 + (rt.tv_nsec - bt.tv_nsec);
+	gethostname(D.host, sizeof(D.host) - 1);
+	D.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (D.epfd < 0)
+		fatal("epoll_create1");
+	/* Orphans of our environments come back to us, not to the host's init. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sig_watch.fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	sig_watch.fn = signal_event;
+	if (sig_watch.fd < 0 || loop_add(&sig_watch, EPOLLIN))
+		fatal("signalfd");
+	tick_watch.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	tick_watch.fn = tick_event;
+	if (tick_watch.fd < 0 || timerfd_settime(tick_watch.fd, 0, &its, NULL) ||
+	    loop_add(&tick_watch, EPOLLIN))
+		fatal("timerfd");
+
+	hc.host = D.host;
+	hc.export_path = D.cfg.export_path;
+	hc.export_rotate_bytes = D.cfg.export_rotate_bytes;
+	hc.export_keep = D.cfg.export_keep;
+	err = hub_new(&D.hub, &hc);
+	if (err) {
+		log_warnx("telemetry: %s", strerror(-err));
+		return err;
+	}
+
+	/* What this kernel enforces, said once, plainly. */
+	log_info("bpf-lsm: %s", st->bpf_lsm.ok ? "available" : st->bpf_lsm.why);
+	log_info("cgroup network programs: %s", st->cgroup_net.ok ? "available" : st->cgroup_net.why);
+	log_info("seccomp: %s", st->seccomp.ok ? "available" : st->seccomp.why);
+	if (st->cgroup_net.ok || st->bpf_lsm.ok) {
+		err = bpf_backend_open(&D.bpf, st->bpf_lsm.ok, kernel_event, NULL);
+		if (err) {
+			log_warnx("cannot load the BPF programs: %s", strerror(-err));
+			return err;
+		}
+		kev_watch.fd = bpf_backend_events_fd(D.bpf);
+		kev_watch.fn = kev_event;
+		if (loop_add(&kev_watch, EPOLLIN))
+			fatal("epoll");
+	}
+	/* A predecessor's leftovers go before we pin anything of ours. */
+	envs_cleanup_stale();
+	if (D.bpf) {
+		bpf_backend_unpin(D.cfg.pin_dir);
+		if (bpffs_ready(D.cfg.pin_dir) && !bpf_backend_pin(D.bpf, D.cfg.pin_dir))
+			D.bpf_pinned = true;
+		else
+			log_warnx("%s: enforcement is not pinned: it ends if the daemon is killed "
+				  "(environments die with it)",
+				  D.cfg.pin_dir);
+	}
+	err = functions_load();
+	if (err)
+		log_warnx("state: %s: %s", D.cfg.state_dir, strerror(-err));
+	err = control_open();
+	if (err)
+		return err;
+	envs_tick(); /* provisioned environments */
+	log_info("listening on %s (state in %s)", D.cfg.socket_path, D.cfg.state_dir);
+	return 0;
+}
+
+static void stop(void)
+{
+	D.stopping = true;
+	log_info("stopping: %u environment(s)", D.n_envs);
+	envs_stop_all("daemon stopping");
+	kernel_report_losses();
+	control_close();
+	if (D.bpf) {
+		if (D.bpf_pinned)
+			bpf_backend_unpin(D.cfg.pin_dir);
+		bpf_backend_close(D.bpf);
+		D.bpf = NULL;
+	}
+	while (D.fns) {
+		struct fn *f = D.fns;
+
+		D.fns = f->next;
+		function_free(f);
+	}
+	hub_free(D.hub);
+	close(D.epfd);
+	log_info("stopped");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"socket", required_argument, NULL, 's'}, {"state-dir", required_argument, NULL, 'd'},
+	    {"config", required_argument, NULL, 'c'}, {"foreground", no_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
+	};
+	bool foreground = false, check = false;
+	const char *config = NULL;
+	int c, verbose = 0;
+
+	D.cfg.socket_path = getenv("FNGUARD_SOCKET") ? getenv("FNGUARD_SOCKET") : FNGUARDD_SOCKET;
+	D.cfg.state_dir = FNGUARDD_STATE;
+	D.cfg.max_envs_per_function = 4;
+	D.cfg.queue_max = 64;
+	D.cfg.run_uid = 65534;
+	D.cfg.run_gid = 65534;
+	D.cfg.pin_dir = "/sys/fs/bpf/fnguardd";
+	log_init("fnguardd", 0);
+	while ((c = getopt_long(argc, argv, "s:d:c:fnvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			D.cfg.socket_path = optarg;
+			break;
+		case 'd':
+			D.cfg.state_dir = optarg;
+			break;
+		case 'c':
+			config = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "fnguardd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (config && config_load(config))
+		return 1;
+	if (check) {
+		printf("configuration OK\n");
+		return 0;
+	}
+	log_set_verbose(verbose);
+	if (geteuid() != 0) {
+		fprintf(stderr, "fnguardd: must run as root (it creates cgroups, namespaces and BPF "
+				"programs)\n");
+		return 1;
+	}
+	if (!foreground) {
+		if (daemon(0, 0))
+			fatal("daemon");
+		log_use_syslog(LOG_DAEMON);
+	}
+	if (start()) {
+		log_warnx("start-up failed");
+		stop();
+		return 1;
+	}
+	while (!quit) {
+		struct epoll_event evs[32];
+		int n = epoll_wait(D.epfd, evs, 32, -1);
+
+		if (n < 0 && errno != EINTR)
+			fatal("epoll_wait");
+		for (int i = 0; i < n && !quit; i++) {
+			struct watch *w = evs[i].data.ptr;
+
+			w->fn(w, evs[i].events);
+		}
+	}
+	stop();
+	return 0;
+}

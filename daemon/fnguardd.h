@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * fnguardd: what the daemon's files share. One thread, one epoll loop: every file descriptor the
+ * daemon waits on is a struct watch, and nothing blocks but epoll_wait().
+ *
+ *   fnguardd.c     main, configuration, the loop, signals, shutdown, kernel events
+ *   control.c      the API socket: clients, credentials, requests, responses, subscriptions
+ *   functions.c    registered functions and their state on disk
+ *   env.c          environments: the pool, the agent channel, invocations, timeouts
+ *   env_process.c  setting up a process environment (one ordered function)
+ *   hub.c          the telemetry hub; export.c its JSON-lines file exporter
+ */
+#ifndef FNGUARD_FNGUARDD_H
+#define FNGUARD_FNGUARDD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "bpf_backend.h"
+#include "cgroup.h"
+#include "fnguard/v1/agent.pb-c.h"
+#include "fnguard/v1/api.pb-c.h"
+#include "hub.h"
+#include "plan.h"
+#include "policy.h"
+#include "telemetry.h"
+#include "wire.h"
+
+#define FNGUARDD_VERSION "0.1"
+#define FNGUARDD_SOCKET "/run/fnguard/fnguard.sock"
+#define FNGUARDD_STATE "/var/lib/fnguard"
+
+struct watch {
+	int fd;
+	void (*fn)(struct watch *w, uint32_t events);
+};
+
+int loop_add(struct watch *w, uint32_t events);
+int loop_mod(struct watch *w, uint32_t events);
+void loop_del(struct watch *w);
+
+struct client;
+struct env;
+struct inv;
+
+/* A registered function version. */
+struct fn {
+	struct fn *next;
+	struct fng_policy *policy; /* policy->function names it */
+	char *yaml;		   /* the policy file as registered */
+	size_t yaml_len;
+	char *code_base; /* directory function.code was resolved against */
+	char *source;	 /* the policy file's name, for messages */
+	int64_t registered_ns;
+	uint64_t order; /* registration order: the latest version of a name wins */
+	struct enforce_plan plan;
+	struct inv *queue, *queue_tail; /* waiting for an environment */
+	unsigned queued;
+	unsigned n_envs;
+	bool removed;  /* removed while its environments stop */
+	bool removing; /* function_remove() is stopping them: it frees the function */
+};
+
+enum env_state {
+	ENV_STARTING,
+	ENV_READY,
+	ENV_BUSY,
+	ENV_RESETTING, /* isolate_invocations: the agent is cleaning up */
+	ENV_STOPPING,
+};
+
+struct env {
+	struct env *next;
+	char id[32];
+	struct fn *fn;
+	enum env_state state;
+	int64_t started_mono; /* CLOCK_MONOTONIC ns */
+	uint64_t init_ns;     /* start to ready */
+	bool cold;	      /* no invocation has run here yet */
+	uint64_t invocations;
+	struct fng_cgroup cg;
+	struct bpf_env benv;
+	pid_t pid; /* the agent */
+	struct watch ctl;
+	struct wire_decoder dec;
+	struct watch timer; /* the running invocation's timeout */
+	struct inv *cur;
+	uint64_t oom_kills; /* the cgroup's count when the invocation started */
+	char fail_why[128]; /* set when the channel broke under a caller */
+};
+
+struct inv {
+	struct inv *next;
+	char id[40];
+	struct fn *fn;
+	struct env *env;
+	uint8_t *payload;
+	size_t payload_len;
+	bool async;
+	unsigned attempts;
+	struct client *client; /* sync: who waits for the result; NULL once gone */
+	uint64_t req_id;
+	int64_t queued_mono, start_mono;
+	uint64_t denials;
+	uint64_t lost_at_start; /* kernel ring-buffer losses when it started */
+	bool cold;
+};
+
+struct fnguardd_config {
+	const char *socket_path;
+	const char *state_dir;
+	const char *export_path;
+	uint64_t export_rotate_bytes;
+	unsigned export_keep;
+	unsigned max_envs_per_function;
+	unsigned queue_max; /* per function */
+	uid_t run_uid;	    /* the handlers' user */
+	gid_t run_gid;
+	const char *pin_dir; /* bpffs directory for pinned enforcement */
+};
+
+struct fnguardd {
+	struct fnguardd_config cfg;
+	int epfd;
+	int64_t started_mono;
+	char host[256];
+	struct hub *hub;
+	struct bpf_backend *bpf;
+	bool bpf_pinned;
+	struct fn *fns;
+	uint64_t fn_order;
+	struct env *envs;
+	unsigned n_envs;
+	uint64_t next_env, next_inv;
+	uint64_t ringbuf_lost; /* reported so far */
+	int64_t boot_to_real_ns;
+	bool stopping;
+};
+
+extern struct fnguardd D;
+
+int64_t mono_ns(void);
+/* Events the kernel could not put in the ring buffer, since the daemon started. */
+uint64_t kernel_lost_total(void);
+
+/* Telemetry: publish @t with the origin of @fn / @env / @inv (any may be NULL). */
+void emit(struct telemetry_event *t, const struct fn *fn, const struct env *env,
+	  const struct inv *inv);
+/* A scratch event for building one event at a time (the loop is single-threaded). */
+struct telemetry_event *ev_scratch(void);
+
+/* functions.c */
+int functions_load(void);
+int function_register(const char *yaml, size_t len, const char *name, const char *code_base,
+		      struct fn **out, char *why, size_t whylen);
+struct fn *function_find(const char *name, const char *version);
+int function_remove(const char *name, const char *version, char *why, size_t whylen);
+void function_free(struct fn *f);
+
+/* env.c */
+int inv_submit(struct fn *fn, const uint8_t *payload, size_t len, bool async,
+	       struct client *c, uint64_t req_id, char *id_out, size_t id_len);
+void inv_client_gone(struct client *c);
+void envs_stop_function(struct fn *fn, const char *reason);
+void envs_stop_all(const char *reason);
+void envs_tick(void);
+struct env *env_by_cgroup(uint64_t cgroup_id);
+void env_kernel_denial(struct env *e, const struct fng_event *ev);
+int envs_cleanup_stale(void);
+
+/* env_process.c */
+int env_process_start(struct env *e, char *why, size_t whylen);
+void env_process_destroy(struct env *e);
+
+/* control.c */
+int control_open(void);
+void control_close(void);
+int client_send(struct client *c, Fnguard__V1__Response *r);
+void client_send_error(struct client *c, uint64_t id, Fnguard__V1__ErrorCode code,
+		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void client_invoke_done(struct client *c, uint64_t req_id, const struct inv *inv,
+			Fnguard__V1__InvokeResult *res);
+
+#endif

@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Registered functions: a policy file (spec/policy.md, with its function: section) and the
+ * code directory it names. Each one is kept in the state directory as the file registered and
+ * a small meta file, so a restarted daemon has the same functions:
+ *
+ *   STATE/functions/NAME@HEXVERSION.yaml   the policy file, byte for byte
+ *   STATE/functions/NAME@HEXVERSION.meta   code_base=DIR, registered=UNIX_NS, source=NAME
+ *
+ * (the version is hex-encoded: it is any string, the file name must not be). Files are
+ * written to a temporary name and renamed, meta last, so a crash leaves either the whole
+ * function or none of it.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "backend.h"
+#include "fnguardd.h"
+#include "log.h"
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[1024], *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(buf, mode) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static void state_path(char *buf, size_t len, const char *name, const char *version,
+		       const char *ext)
+{
+	char hex[2 * 64 + 1] = "";
+	size_t i;
+
+	for (i = 0; version[i] && i < 64; i++)
+		snprintf(hex + 2 * i, 3, "%02x", (unsigned char)version[i]);
+	snprintf(buf, len, "%s/functions/%s@%s.%s", D.cfg.state_dir, name, hex, ext);
+}
+
+static int write_atomic(const char *path, const void *data, size_t len)
+{
+	char tmp[1100];
+	int fd, err = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, data, len) != (ssize_t)len || fsync(fd))
+		err = errno ? -errno : -EIO;
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+static int function_persist(const struct fn *f)
+{
+	char path[1024], *meta = NULL;
+	int err, n;
+
+	err = mkdir_p(D.cfg.state_dir, 0700);
+	if (!err) {
+		snprintf(path, sizeof(path), "%s/functions", D.cfg.state_dir);
+		err = mkdir_p(path, 0700);
+	}
+	if (err)
+		return err;
+	state_path(path, sizeof(path), f->policy->function.name, f->policy->function.version,
+		   "yaml");
+	err = write_atomic(path, f->yaml, f->yaml_len);
+	if (err)
+		return err;
+	n = asprintf(&meta, "code_base=%s\nregistered=%" PRId64 "\nsource=%s\n", f->code_base,
+		     f->registered_ns, f->source);
+	if (n < 0)
+		return -ENOMEM;
+	state_path(path, sizeof(path), f->policy->function.name, f->policy->function.version,
+		   "meta");
+	err = write_atomic(path, meta, (size_t)n);
+	free(meta);
+	return err;
+}
+
+static void function_unpersist(const struct fn *f)
+{
+	char path[1024];
+
+	state_path(path, sizeof(path), f->policy->function.name, f->policy->function.version,
+		   "meta");
+	if (unlink(path) && errno != ENOENT)
+		log_warn("cannot remove %s", path);
+	state_path(path, sizeof(path), f->policy->function.name, f->policy->function.version,
+		   "yaml");
+	if (unlink(path) && errno != ENOENT)
+		log_warn("cannot remove %s", path);
+}
+
+void function_free(struct fn *f)
+{
+	if (!f)
+		return;
+	policy_free(f->policy);
+	free(f->yaml);
+	free(f->code_base);
+	free(f->source);
+	free(f);
+}
+
+struct fn *function_find(const char *name, const char *version)
+{
+	struct fn *best = NULL;
+
+	for (struct fn *f = D.fns; f; f = f->next) {
+		if (f->removed || strcmp(f->policy->function.name, name))
+			continue;
+		if (version && *version) {
+			if (!strcmp(f->policy->function.version, version))
+				return f;
+		} else if (!best || f->order > best->order) {
+			best = f;
+		}
+	}
+	return best;
+}
+
+/* The diagnostics of a failed load, in one message. */
+static void diags_join(const struct policy_diags *d, char *why, size_t whylen)
+{
+	size_t off = 0;
+
+	why[0] = 0;
+	for (size_t i = 0; i < d->n && off + 1 < whylen; i++) {
+		int n = snprintf(why + off, whylen - off, "%s%s:%u:%u: %s", i ? "; " : "",
+				 d->v[i].file, d->v[i].line, d->v[i].col, d->v[i].msg);
+
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+}
+
+/* What makes @p impossible to run here, in words; 0 when nothing does. */
+static int function_check(struct fn *f, char *why, size_t whylen)
+{
+	const struct fng_policy *p = f->policy;
+	char path[1024];
+	struct stat st;
+
+	if (!p->function.present) {
+		snprintf(why, whylen, "%s: no function: section (required to register a function)",
+			 f->source);
+		return -EINVAL;
+	}
+	if (p->environment.kind != FNG_ENV_PROCESS) {
+		snprintf(why, whylen, "%s: environment.kind microvm is not available in this "
+				      "version of fnguardd; set environment.kind: process",
+			 f->source);
+		return -EOPNOTSUPP;
+	}
+	if (stat(p->function.code, &st) || !S_ISDIR(st.st_mode)) {
+		snprintf(why, whylen, "%s: function.code %s: %s", f->source, p->function.code,
+			 errno && !S_ISDIR(st.st_mode) ? strerror(errno) : "not a directory");
+		return -EINVAL;
+	}
+	if (!strncmp(p->function.handler, "/var/task/", 10)) {
+		snprintf(path, sizeof(path), "%s/%s", p->function.code, p->function.handler + 10);
+		if (access(path, X_OK)) {
+			snprintf(why, whylen, "%s: function.handler %s: %s in %s", f->source,
+				 p->function.handler, strerror(errno), p->function.code);
+			return -EINVAL;
+		}
+	}
+	enforce_plan_make(p, "auto", &f->plan);
+	if (f->plan.missing) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&buf, &len);
+
+		if (m) {
+			enforce_plan_print_missing(p, "auto", &f->plan, m);
+			fclose(m);
+		}
+		snprintf(why, whylen, "%s: this kernel cannot enforce the policy:%s", f->source,
+			 buf ? buf : " (unknown)");
+		for (char *c = why; *c; c++)
+			if (*c == '\n')
+				*c = ' ';
+		free(buf);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int function_add(const char *yaml, size_t len, const char *name, const char *code_base,
+			int64_t registered_ns, bool persist, struct fn **out, char *why,
+			size_t whylen)
+{
+	struct policy_diags diags;
+	struct fn *f = calloc(1, sizeof(*f));
+	int err;
+
+	if (!f)
+		return -ENOMEM;
+	f->yaml = malloc(len + 1);
+	f->code_base = strdup(code_base && *code_base ? code_base : "/");
+	f->source = strdup(name && *name ? name : "(policy)");
+	if (!f->yaml || !f->code_base || !f->source) {
+		function_free(f);
+		return -ENOMEM;
+	}
+	memcpy(f->yaml, yaml, len);
+	f->yaml[len] = 0;
+	f->yaml_len = len;
+	policy_diags_init(&diags);
+	err = policy_load_buffer(f->source, yaml, len, f->code_base, &f->policy, &diags);
+	if (err) {
+		diags_join(&diags, why, whylen);
+		if (!why[0])
+			snprintf(why, whylen, "%s: %s", f->source, strerror(-err));
+		policy_diags_free(&diags);
+		function_free(f);
+		return err == -EFBIG ? -EINVAL : err;
+	}
+	policy_diags_free(&diags);
+	err = function_check(f, why, whylen);
+	if (err) {
+		function_free(f);
+		return err;
+	}
+	if (function_find(f->policy->function.name, f->policy->function.version)) {
+		snprintf(why, whylen, "%s:%s is already registered (remove it first)",
+			 f->policy->function.name, f->policy->function.version);
+		function_free(f);
+		return -EEXIST;
+	}
+	f->registered_ns = registered_ns;
+	if (persist) {
+		err = function_persist(f);
+		if (err) {
+			snprintf(why, whylen, "saving it in %s: %s", D.cfg.state_dir, strerror(-err));
+			function_free(f);
+			return err;
+		}
+	}
+	f->order = ++D.fn_order;
+	f->next = D.fns;
+	D.fns = f;
+	*out = f;
+	return 0;
+}
+
+int function_register(const char *yaml, size_t len, const char *name, const char *code_base,
+		      struct fn **out, char *why, size_t whylen)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return function_add(yaml, len, name, code_base,
+			    (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, true, out, why, whylen);
+}
+
+static char *read_all(const char *path, size_t max, size_t *len)
+{
+	FILE *f = fopen(path, "re");
+	char *buf;
+	size_t n;
+
+	if (!f)
+		return NULL;
+	buf = malloc(max + 1);
+	if (!buf) {
+		fclose(f);
+		return NULL;
+	}
+	n = fread(buf, 1, max, f);
+	fclose(f);
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
+static void meta_get(const char *meta, const char *key, char *out, size_t len)
+{
+	size_t klen = strlen(key);
+
+	out[0] = 0;
+	for (const char *l = meta; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (!strncmp(l, key, klen) && l[klen] == '=') {
+			const char *e = strchr(l, '\n');
+			size_t n = e ? (size_t)(e - l - klen - 1) : strlen(l + klen + 1);
+
+			snprintf(out, len, "%.*s", (int)n, l + klen + 1);
+			return;
+		}
+	}
+}
+
+int functions_load(void)
+{
+	char dir[1024], path[1400], code_base[1024], reg[32], source[512], why[1024];
+	struct dirent *de;
+	unsigned n = 0, bad = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/functions", D.cfg.state_dir);
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		size_t nl = strlen(de->d_name), ylen, mlen;
+		char *yaml, *meta;
+		struct fn *f;
+		int err;
+
+		if (nl < 6 || strcmp(de->d_name + nl - 5, ".meta"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		meta = read_all(path, 8192, &mlen);
+		snprintf(path, sizeof(path), "%s/%.*s.yaml", dir, (int)(nl - 5), de->d_name);
+		yaml = read_all(path, FNG_POLICY_MAX_SIZE, &ylen);
+		if (!meta || !yaml) {
+			log_warnx("state: %s: incomplete (no .yaml or .meta), skipped", path);
+			bad++;
+			free(meta);
+			free(yaml);
+			continue;
+		}
+		meta_get(meta, "code_base", code_base, sizeof(code_base));
+		meta_get(meta, "registered", reg, sizeof(reg));
+		meta_get(meta, "source", source, sizeof(source));
+		err = function_add(yaml, ylen, source, code_base, strtoll(reg, NULL, 10), false, &f,
+				   why, sizeof(why));
+		if (err) {
+			log_warnx("state: %s: cannot register it again: %s (the file is kept)", path,
+				  why);
+			bad++;
+		} else {
+			n++;
+		}
+		free(meta);
+		free(yaml);
+	}
+	closedir(d);
+	log_info("%u function(s) registered from %s%s", n, dir, bad ? " (some skipped)" : "");
+	return 0;
+}
+
+int function_remove(const char *name, const char *version, char *why, size_t whylen)
+{
+	struct fn **pp = &D.fns;
+	unsigned n = 0;
+
+	while (*pp) {
+		struct fn *f = *pp;
+
+		if (f->removed || strcmp(f->policy->function.name, name) ||
+		    (version && *version && strcmp(f->policy->function.version, version))) {
+			pp = &f->next;
+			continue;
+		}
+		*pp = f->next;
+		f->next = NULL;
+		f->removed = true;
+		f->removing = true;
+		function_unpersist(f);
+		envs_stop_function(f, "function removed");
+		f->removing = false;
+		if (!f->n_envs)
+			function_free(f);
+		n++;
+	}
+	if (!n) {
+		snprintf(why, whylen, "%s%s%s is not registered", name, version && *version ? ":" : "",
+			 version ? version : "");
+		return -ENOENT;
+	}
+	return 0;
+}

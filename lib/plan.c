@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The enforcement plan (plan.h). Without BPF LSM, socket families and the raw/ICMP sockets
+ * that would bypass the cgroup egress hooks are refused by seccomp instead, which is sound
+ * only while io_uring is denied as well.
+ */
+#include <string.h>
+
+#include "backend.h"
+#include "plan.h"
+#include "seccomp_notify.h"
+
+static unsigned sections_enforceable(const struct backend_status *st, const char *backend,
+				     const struct fng_policy *p, struct enforce_plan *plan,
+				     const char **why)
+{
+	bool seccomp_sockets = st->seccomp.ok && seccomp_can_enforce_families(p);
+	unsigned can = 0;
+
+	*why = "";
+	if (!strcmp(backend, "kmod")) {
+		*why = st->kmod.why;
+	} else if (st->bpf_lsm.ok) {
+		can |= FNG_SEC_FILES | FNG_SEC_EXEC | FNG_SEC_FAMILIES;
+		plan->lsm = true;
+	} else {
+		*why = st->bpf_lsm.why;
+	}
+	if (!plan->lsm && seccomp_sockets)
+		can |= FNG_SEC_FAMILIES;
+	/* Egress is whole only when raw/ICMP sockets are refused too (LSM or seccomp). */
+	if (st->cgroup_net.ok && (plan->lsm || seccomp_sockets))
+		can |= FNG_SEC_EGRESS;
+	if (st->seccomp.ok)
+		can |= FNG_SEC_SYSCALLS;
+	return can;
+}
+
+static const char *section_reason(const struct backend_status *st, unsigned sec,
+				  const char *lsm_why)
+{
+	if (sec == FNG_SEC_EGRESS && !st->cgroup_net.ok)
+		return st->cgroup_net.why;
+	if (sec == FNG_SEC_EGRESS || sec == FNG_SEC_FAMILIES)
+		return "raw, ICMP and other-family sockets can be refused neither by BPF LSM "
+		       "(unavailable) nor by seccomp (io_uring is not denied, or syscalls are in "
+		       "audit mode)";
+	if (sec == FNG_SEC_SYSCALLS)
+		return st->seccomp.why;
+	return lsm_why;
+}
+
+void enforce_plan_make(const struct fng_policy *p, const char *backend, struct enforce_plan *plan)
+{
+	const struct backend_status *st = backend_status_get();
+	unsigned need = policy_sections_needed(p), can;
+	const char *why;
+
+	memset(plan, 0, sizeof(*plan));
+	can = sections_enforceable(st, backend, p, plan, &why);
+	plan->missing = need & ~can;
+	plan->sections = need & can;
+	plan->lsm = plan->lsm && (plan->sections & (FNG_SEC_FILES | FNG_SEC_EXEC |
+						    FNG_SEC_FAMILIES | FNG_SEC_EGRESS));
+	if (!plan->lsm) {
+		if (plan->sections & FNG_SEC_FAMILIES)
+			plan->socket_rules |= FNG_SECCOMP_FAMILIES;
+		if (plan->sections & FNG_SEC_EGRESS)
+			plan->socket_rules |= FNG_SECCOMP_RAW;
+	}
+	plan->seccomp = ((plan->sections & FNG_SEC_SYSCALLS) && p->syscalls.n_deny) ||
+			plan->socket_rules;
+	plan->bpf = plan->sections & (FNG_SEC_FILES | FNG_SEC_EXEC | FNG_SEC_FAMILIES |
+				      FNG_SEC_EGRESS);
+	plan->bpf_sections = plan->lsm ? plan->sections : plan->sections & ~FNG_SEC_FAMILIES;
+}
+
+void enforce_plan_print_missing(const struct fng_policy *p, const char *backend,
+				const struct enforce_plan *plan, FILE *f)
+{
+	const struct backend_status *st = backend_status_get();
+	const char *lsm_why = !strcmp(backend, "kmod") ? st->kmod.why : st->bpf_lsm.why;
+	char desc[256];
+
+	for (unsigned sec = 1; sec <= FNG_SEC_SYSCALLS; sec <<= 1) {
+		if (!(plan->missing & sec))
+			continue;
+		policy_section_describe(p, sec, desc, sizeof(desc));
+		fprintf(f, "  %s (%s): %s\n", policy_section_name(sec), desc,
+			section_reason(st, sec, lsm_why));
+	}
+}
