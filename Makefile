@@ -83,6 +83,12 @@ VM_BINS    := $(patsubst tests/vm/%.c,$(OUT)/guest/%,$(VM_SRCS)) $(OUT)/guest/fn
 	      $(OUT)/guest/hello-dyn $(OUT)/guest/fng-bench
 VM_SUITES  := $(patsubst tests/vm/%.suite,%,$(wildcard tests/vm/*.suite))
 
+# The demo: example functions (handlers built where needed) and the script, under build/demo.
+DEMO_FNS   := $(notdir $(wildcard examples/functions/*))
+DEMO_FILES := $(OUT)/demo/demo.sh $(OUT)/demo/functions/hostile/handler \
+	      $(patsubst %,$(OUT)/demo/functions/%/function.yaml,$(DEMO_FNS)) \
+	      $(patsubst examples/%,$(OUT)/demo/%,$(wildcard examples/functions/*/handler))
+
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_TIME  ?= 60
@@ -90,9 +96,9 @@ FUZZ_TIME  ?= 60
 KABI       := $(shell cat $(CACHE)/abi 2>/dev/null)
 KDIR       ?= $(if $(KABI),/usr/src/linux-headers-$(KABI)-amd64,/nonexistent)
 
-.PHONY: all deps test test-unit test-vm fuzz fuzz-ci vmlinux module clean bench
+.PHONY: all deps demo test test-unit test-vm fuzz fuzz-ci vmlinux module clean bench
 all: $(BPF_SKELS) $(OUT)/libfnguard.a $(OUT)/fnguard $(OUT)/fnguardd $(OUT)/guest/fnguard \
-	$(OUT)/guest/fnguardd $(VM_BINS) module
+	$(OUT)/guest/fnguardd $(VM_BINS) $(DEMO_FILES) module
 
 deps:
 	$(Q)tools/deps.sh --cache $(CACHE)
@@ -210,6 +216,24 @@ $(OUT)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(BPF_SKELS) $(PROTO_H)
 	$(Q)$(CLANG) -std=gnu11 -g -O1 -D_GNU_SOURCE -DFNGUARD_FUZZ -I$(OUT)/bpf -I$(OUT)/proto -Ilib \
 		-Ibpf -Ikmod/uapi $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+
+# ---------------------------------------------------------------- demo
+$(OUT)/demo/%: examples/%
+	$(Q)mkdir -p $(@D) && cp -p $< $@
+
+$(OUT)/demo/functions/hostile/handler: examples/functions/hostile/handler.c
+	$(call msg,CC-GUEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< -static
+
+# The main job: the daemon, the example functions and a hostile invocation, in the bench
+# kernel so that every denial shown is really enforced.
+demo: all
+	$(Q)tools/vmtest --cache $(CACHE) --suite tests/vm/demo.suite --out $(OUT)/vmtest/demo \
+		--tap $(OUT)/vmtest/demo.tap >$(OUT)/vmtest/demo.run 2>&1 || \
+		{ cat $(OUT)/vmtest/demo.run; exit 1; }
+	$(Q)grep -v '^\(not \)\?ok - ' $(OUT)/vmtest/demo/_demo_demo.sh.log || true
+	$(Q)echo; cat $(OUT)/vmtest/demo.tap; ! grep -q '^not ok' $(OUT)/vmtest/demo.tap
 
 # ---------------------------------------------------------------- kernel module
 # Kbuild writes next to its sources, so the module is built from a copy under build/.

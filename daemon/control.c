@@ -79,8 +79,8 @@ static size_t client_pending(const struct client *c)
 	return c->out_len - c->out_off;
 }
 
-/* Write what can be written now; the rest waits for EPOLLOUT. */
-static void client_flush(struct client *c)
+/* Write what can be written now; the rest waits for EPOLLOUT. Never calls into the hub. */
+static void client_write(struct client *c)
 {
 	while (client_pending(c)) {
 		ssize_t n = send(c->w.fd, c->out + c->out_off, client_pending(c),
@@ -98,7 +98,13 @@ static void client_flush(struct client *c)
 	if (!client_pending(c))
 		c->out_off = c->out_len = 0;
 	loop_mod(&c->w, EPOLLIN | (client_pending(c) ? EPOLLOUT : 0));
-	if (c->sub && client_pending(c) < CLIENT_SUB_MAX / 2)
+}
+
+/* client_write(), then a subscriber with room again hears of what it lost. */
+static void client_flush(struct client *c)
+{
+	client_write(c);
+	if (c->sub && !c->dead && client_pending(c) < CLIENT_SUB_MAX / 2)
 		hub_sub_writable(D.hub, c->sub);
 }
 
@@ -205,6 +211,8 @@ static int client_deliver(void *ctx, const Fnguard__V1__Event *ev)
 		return err;
 	err = client_queue(c, buf, len);
 	free(buf);
+	if (!err)
+		client_write(c);
 	return err;
 }
 
@@ -448,7 +456,11 @@ static int api_subscribe(struct client *c, uint64_t id, const Fnguard__V1__Subsc
 		}
 	}
 	if (!m->follow) {
+		uint64_t saved = c->sub_id;
+
+		c->sub_id = id;
 		hub_replay(D.hub, mask, client_deliver, c);
+		c->sub_id = saved;
 		r.id = id;
 		client_send(c, &r);
 		return 0;

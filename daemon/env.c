@@ -71,7 +71,7 @@ static void inv_complete(struct env *e, struct inv *inv, Fnguard__V1__Outcome ou
 	rec = telemetry_invocation(t);
 	rec->cold_start = inv->cold;
 	rec->init_ns = inv->cold && e ? e->init_ns : 0;
-	rec->duration_ns = (uint64_t)(mono_ns() - inv->start_mono);
+	rec->duration_ns = inv->start_mono ? (uint64_t)(mono_ns() - inv->start_mono) : 0;
 	if (res && res->duration_ns && res->duration_ns < rec->duration_ns)
 		rec->duration_ns = res->duration_ns;
 	rec->memory_peak_bytes = e ? cgroup_env_memory_peak(&e->cg) : 0;
@@ -175,6 +175,8 @@ static void env_stop(struct env *e, Fnguard__V1__EnvPhase phase, const char *rea
 {
 	struct fn *fn = e->fn;
 
+	bool never_ready = e->state == ENV_STARTING;
+
 	if (e->state == ENV_STOPPING)
 		return;
 	e->state = ENV_STOPPING;
@@ -210,6 +212,22 @@ static void env_stop(struct env *e, Fnguard__V1__EnvPhase phase, const char *rea
 	D.n_envs--;
 	/* A zombie agent is reaped by the SIGCHLD handler (fnguardd.c). */
 	env_free(e);
+	/* An environment that could not start would fail the same way again at once: what
+	 * waits for one fails now, with the reason, instead of a restart loop. */
+	if (never_ready && phase == FNGUARD__V1__ENV_PHASE__ENV_PHASE_FAILED) {
+		while (fn->queue) {
+			struct inv *inv = fn->queue;
+
+			fn->queue = inv->next;
+			fn->queued--;
+			inv->attempts = INV_ATTEMPTS;
+			inv_complete(NULL, inv, FNGUARD__V1__OUTCOME__OUTCOME_CRASH, -1, NULL, reason);
+		}
+		fn->queue_tail = NULL;
+		if (fn->removed && !fn->n_envs && !fn->removing)
+			function_free(fn);
+		return;
+	}
 	if (fn->removed && !fn->n_envs && !fn->removing)
 		function_free(fn);
 	else
@@ -403,6 +421,8 @@ static int env_agent_message(struct env *e, const Fnguard__V1__AgentMessage *m, 
 	switch (m->msg_case) {
 	case FNGUARD__V1__AGENT_MESSAGE__MSG_READY:
 		if (e->state == ENV_STARTING) {
+			if (env_process_enforce(e, why, whylen))
+				return -EPROTO;
 			e->init_ns = (uint64_t)(mono_ns() - e->started_mono);
 			log_debug("env %s ready in %.1f ms", e->id, e->init_ns / 1e6);
 		} else if (e->state != ENV_RESETTING) {

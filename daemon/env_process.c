@@ -5,13 +5,14 @@
  * the pid namespace). Set-up is one ordered function per side, read top to bottom, one step
  * per call, one error per step (Firecracker's jailer):
  *
- *   daemon: cgroup -> limits -> policy in force for the cgroup -> control channel -> clone
+ *   daemon: cgroup -> limits -> control channel -> clone; then, when the agent reports the
+ *           environment set up, the policy in force (env_process_enforce)
  *   child:  join the cgroup -> close inherited fds -> open the code -> private mounts ->
  *           new root (system directories read-only, code at /var/task, tmpfs /tmp, /proc,
  *           a minimal /dev) -> pivot_root -> root read-only -> hostname -> agent
  *
- * The policy is in force before any process is in the cgroup, and the child joins the cgroup
- * before it does anything else, so nothing the environment ever runs is unconfined.
+ * The child joins the cgroup before it does anything else, and the policy is in force before
+ * the agent is given its first invocation: no code of the function ever runs unconfined.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -250,30 +251,13 @@ int env_process_start(struct env *e, char *why, size_t whylen)
 		err = cgroup_env_cpu(&e->cg, p->limits.cpus, why, whylen);
 	if (err)
 		return err;
-	/* 2. The policy in force for the cgroup, pinned so it outlives the daemon. */
-	if (e->fn->plan.bpf) {
-		e->benv.cgroup_fd = e->cg.fd;
-		e->benv.cgroup_id = e->cg.id;
-		err = bpf_backend_env_install(D.bpf, &e->benv, p, e->fn->plan.bpf_sections);
-		if (err) {
-			snprintf(why, whylen, "installing the policy: %s", strerror(-err));
-			return err;
-		}
-		if (D.bpf_pinned) {
-			err = bpf_backend_env_pin(D.bpf, &e->benv, D.cfg.pin_dir);
-			if (err) {
-				snprintf(why, whylen, "pinning the policy: %s", strerror(-err));
-				return err;
-			}
-		}
-	}
-	/* 3. The control channel. */
+	/* 2. The control channel. */
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
 		err = -errno;
 		snprintf(why, whylen, "creating the control channel: %s", strerror(errno));
 		return err;
 	}
-	/* 4. The agent, PID 1 of new mount, pid, ipc and uts namespaces. */
+	/* 3. The agent, PID 1 of new mount, pid, ipc and uts namespaces. */
 	ca.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
 	ca.exit_signal = SIGCHLD;
 	fflush(NULL);
@@ -292,6 +276,48 @@ int env_process_start(struct env *e, char *why, size_t whylen)
 	close(sv[1]);
 	e->pid = pid;
 	e->ctl.fd = sv[0];
+	return 0;
+}
+
+/*
+ * The policy in force for the cgroup, pinned so that it outlives the daemon. Called when the
+ * agent reports its environment set up and before it is given any invocation: rule paths
+ * name objects as the environment sees them (/var/task is the code, /tmp its own tmpfs), so
+ * they are resolved in its root. Until then only the set-up code above ran in the cgroup;
+ * nothing of the function runs before this returns 0.
+ */
+int env_process_enforce(struct env *e, char *why, size_t whylen)
+{
+	const struct fng_policy *p = e->fn->policy;
+	char root[64];
+	int err;
+
+	if (!e->fn->plan.bpf)
+		return 0;
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)e->pid);
+	e->benv.root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (e->benv.root_fd < 0) {
+		err = -errno;
+		e->benv.root_fd = 0;
+		snprintf(why, whylen, "opening the environment's root: %s", strerror(-err));
+		return err;
+	}
+	e->benv.cgroup_fd = e->cg.fd;
+	e->benv.cgroup_id = e->cg.id;
+	err = bpf_backend_env_install(D.bpf, &e->benv, p, e->fn->plan.bpf_sections);
+	close(e->benv.root_fd);
+	e->benv.root_fd = 0;
+	if (err) {
+		snprintf(why, whylen, "installing the policy: %s", strerror(-err));
+		return err;
+	}
+	if (D.bpf_pinned) {
+		err = bpf_backend_env_pin(D.bpf, &e->benv, D.cfg.pin_dir);
+		if (err) {
+			snprintf(why, whylen, "pinning the policy: %s", strerror(-err));
+			return err;
+		}
+	}
 	return 0;
 }
 

@@ -172,6 +172,7 @@ int envs_cleanup_stale(void);
 
 /* env_process.c */
 int env_process_start(struct env *e, char *why, size_t whylen);
+int env_process_enforce(struct env *e, char *why, size_t whylen);
 void env_process_destroy(struct env *e);
 
 /* control.c */

@@ -232,7 +232,8 @@ int bpf_backend_env_install(struct bpf_backend *b, struct bpf_env *env,
 	/* 1. Every table of the new policy, under its own id: nothing reads it yet. */
 	err = bpf_net_fill(bpf_map__fd(b->skel->maps.fng_net_rules), id, p);
 	if (!err && b->lsm)
-		err = bpf_files_fill(b->file_rules_fd, b->exec_rules_fd, id, p, NULL, NULL);
+		err = bpf_files_fill(b->file_rules_fd, b->exec_rules_fd, id, p, env->root_fd,
+				     NULL, NULL);
 	if (err)
 		goto undo;
 	policy_conf_build(p, sections, &conf);

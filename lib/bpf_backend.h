@@ -22,6 +22,7 @@ struct bpf_env {
 	uint32_t policy_id;	/* 0: nothing installed */
 	struct bpf_link *links[6];
 	const struct fng_policy *policy; /* the policy in force, for naming rules in events */
+	int root_fd; /* > 0: resolve rule paths in this root (the environment's); 0: ours */
 };
 
 /* Called for every event read from the ring buffer. */

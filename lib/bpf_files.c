@@ -2,7 +2,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <bpf/bpf.h>
 
@@ -62,13 +66,28 @@ fail:
 }
 
 /* 1: @key filled, 0: the path does not resolve (reported). */
-static int rule_key(const struct fng_policy *p, uint32_t policy_id, const char *section,
+static int rule_key(int root_fd, const struct fng_policy *p, uint32_t policy_id,
+		    const char *section,
 		    size_t index, const char *path, uint32_t line, struct fng_rule_key *key,
 		    bpf_files_unresolved_fn fn, void *ctx)
 {
 	struct stat st;
+	int r;
 
-	if (stat(path, &st)) {
+	if (root_fd > 0) {
+		/* The path as a process of the environment sees it: absolute symlinks and ".."
+		 * stay inside its root. */
+		struct open_how how = {.flags = O_PATH | O_CLOEXEC,
+				       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+		int fd = (int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+
+		r = fd < 0 ? -1 : fstat(fd, &st);
+		if (fd >= 0)
+			close(fd);
+	} else {
+		r = stat(path, &st);
+	}
+	if (r) {
 		unresolved_report(p->source, section, index, path, line, -errno, fn, ctx);
 		return 0;
 	}
@@ -80,7 +99,8 @@ static int rule_key(const struct fng_policy *p, uint32_t policy_id, const char *
 }
 
 int bpf_files_fill(int file_rules_fd, int exec_rules_fd, uint32_t policy_id,
-		   const struct fng_policy *p, bpf_files_unresolved_fn unresolved, void *ctx)
+		   const struct fng_policy *p, int root_fd, bpf_files_unresolved_fn unresolved,
+		   void *ctx)
 {
 	struct fng_rule_key key;
 	int err = 0;
@@ -88,7 +108,7 @@ int bpf_files_fill(int file_rules_fd, int exec_rules_fd, uint32_t policy_id,
 	for (size_t i = 0; i < p->files.n_rules && !err; i++) {
 		const struct fng_file_rule *r = &p->files.rules[i];
 
-		if (rule_key(p, policy_id, "files.rules", i, r->path, r->line, &key, unresolved,
+		if (rule_key(root_fd, p, policy_id, "files.rules", i, r->path, r->line, &key, unresolved,
 			     ctx))
 			err = rule_put(file_rules_fd, &key, r->rights, (uint32_t)i, "files.rules",
 				       r->path);
@@ -96,7 +116,7 @@ int bpf_files_fill(int file_rules_fd, int exec_rules_fd, uint32_t policy_id,
 	for (size_t i = 0; i < p->exec.n_allow && !err; i++) {
 		const struct fng_exec_entry *a = &p->exec.allow[i];
 
-		if (rule_key(p, policy_id, "exec.allow", i, a->path, a->line, &key, unresolved,
+		if (rule_key(root_fd, p, policy_id, "exec.allow", i, a->path, a->line, &key, unresolved,
 			     ctx))
 			err = rule_put(exec_rules_fd, &key, 1, (uint32_t)i, "exec.allow", a->path);
 	}

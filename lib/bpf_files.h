@@ -36,10 +36,13 @@ typedef void (*bpf_files_unresolved_fn)(const struct bpf_files_unresolved *u, vo
  * passed to @unresolved (with @ctx) and left out; with @unresolved NULL it is logged with
  * log_warnx instead. Either way it is never dropped silently. Two rules naming one inode (e.g.
  * /lib and /usr/lib where one is a symlink to the other) get the rights both grant (fail closed).
+ * With @root_fd > 0 (a directory: an environment's root, e.g. /proc/PID/root) paths are
+ * resolved as a process in that root sees them; with 0, in this process's root.
  * Returns 0, or the -errno of a failed map update (then no entry of @policy_id is left).
  */
 int bpf_files_fill(int file_rules_fd, int exec_rules_fd, uint32_t policy_id,
-		   const struct fng_policy *p, bpf_files_unresolved_fn unresolved, void *ctx);
+		   const struct fng_policy *p, int root_fd, bpf_files_unresolved_fn unresolved,
+		   void *ctx);
 
 /* Delete every entry of @policy_id from both maps. 0, or the first -errno met (all are tried). */
 int bpf_files_clear(int file_rules_fd, int exec_rules_fd, uint32_t policy_id);

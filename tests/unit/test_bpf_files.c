@@ -140,7 +140,7 @@ static void test_fill_entries(void **state)
 
 	SKIP_WITHOUT_BPF(f);
 	p = load(f, policy_text);
-	assert_int_equal(bpf_files_fill(f->file_fd, f->exec_fd, 7, p, on_unresolved, f), 0);
+	assert_int_equal(bpf_files_fill(f->file_fd, f->exec_fd, 7, p, 0, on_unresolved, f), 0);
 
 	snprintf(path, sizeof(path), "%s/d", f->dir);
 	k = key_of(7, path);
@@ -166,7 +166,7 @@ static void test_fill_entries(void **state)
 	assert_non_null(strstr(f->last_path, "/nope/x"));
 
 	/* Without a callback the same policy still fills (the problems are logged). */
-	assert_int_equal(bpf_files_fill(f->file_fd, f->exec_fd, 8, p, NULL, NULL), 0);
+	assert_int_equal(bpf_files_fill(f->file_fd, f->exec_fd, 8, p, 0, NULL, NULL), 0);
 	assert_int_equal(count(f->file_fd), 4);
 	policy_free(p);
 }
@@ -186,7 +186,7 @@ static void test_alias_intersects(void **state)
 		    "  rules:\n"
 		    "    - {path: @/d, access: [read, write]}\n"
 		    "    - {path: @/l, access: [write]}\n");
-	assert_int_equal(bpf_files_fill(f->file_fd, f->exec_fd, 3, p, on_unresolved, f), 0);
+	assert_int_equal(bpf_files_fill(f->file_fd, f->exec_fd, 3, p, 0, on_unresolved, f), 0);
 	snprintf(path, sizeof(path), "%s/d", f->dir);
 	k = key_of(3, path);
 	assert_int_equal(bpf_map_lookup_elem(f->file_fd, &k, &v), 0);
@@ -205,7 +205,7 @@ static void test_clear_one_policy(void **state)
 	SKIP_WITHOUT_BPF(f);
 	p = load(f, policy_text);
 	for (uint32_t id = 1; id <= 3; id++)
-		assert_int_equal(bpf_files_fill(f->file_fd, f->exec_fd, id, p, on_unresolved, f),
+		assert_int_equal(bpf_files_fill(f->file_fd, f->exec_fd, id, p, 0, on_unresolved, f),
 				 0);
 	assert_int_equal(count(f->file_fd), 6);
 	assert_int_equal(bpf_files_clear(f->file_fd, f->exec_fd, 2), 0);
@@ -231,7 +231,7 @@ static void test_fill_failure_cleans_up(void **state)
 			       sizeof(struct fng_file_rule_val), 1, NULL);
 	assert_true(small >= 0);
 	p = load(f, policy_text);
-	assert_int_equal(bpf_files_fill(small, f->exec_fd, 5, p, on_unresolved, f), -E2BIG);
+	assert_int_equal(bpf_files_fill(small, f->exec_fd, 5, p, 0, on_unresolved, f), -E2BIG);
 	assert_int_equal(count(small), 0);
 	assert_int_equal(count(f->exec_fd), 0);
 	close(small);

@@ -141,7 +141,8 @@ static inline __u32 ft_policy(struct ft *t, const char *yaml)
 	}
 	policy_diags_free(&diags);
 	err = bpf_files_fill(bpf_map__fd(t->skel->maps.fng_file_rules),
-			     bpf_map__fd(t->skel->maps.fng_exec_rules), id, p, ft_on_unresolved, t);
+			     bpf_map__fd(t->skel->maps.fng_exec_rules), id, p, 0, ft_on_unresolved,
+			     t);
 	conf.valid = 1;
 	bpf_files_conf(p, &conf);
 	/* The network half of the object must stay out of the way of these tests. */
