@@ -368,7 +368,8 @@ static void env_dispatch(struct fn *fn)
 			continue;
 		if (e->state == ENV_READY && fn->queue)
 			env_next(e);
-		if (e->state == ENV_STARTING)
+		/* Starting or cleaning up after an invocation: ready soon, no need for more. */
+		if (e->state == ENV_STARTING || e->state == ENV_RESETTING)
 			starting++;
 	}
 	while (!fn->removed && fn->n_envs < D.cfg.max_envs_per_function &&

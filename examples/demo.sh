@@ -15,9 +15,9 @@ export FNGUARD_SOCKET=$sock
 
 say() { printf '\n==> %s\n' "$*"; }
 check() { # check DESCRIPTION COMMAND...
-	d=$1
+	_desc=$1
 	shift
-	if "$@"; then echo "ok - demo: $d"; else echo "not ok - demo: $d"; fi
+	if "$@"; then echo "ok - demo: $_desc"; else echo "not ok - demo: $_desc"; fi
 }
 
 say "fnguard status: what this kernel can enforce"

@@ -9,16 +9,19 @@
 #include <sys/utsname.h>
 
 #include "backend.h"
+#include "client.h"
 #include "json.h"
 
 int cmd_status(int argc, char **argv);
 
 static void status_usage(FILE *f)
 {
-	fprintf(f, "usage: fnguard status [--json]\n"
+	fprintf(f, "usage: fnguard status [--json] [--socket PATH]\n"
 		   "\n"
 		   "Which enforcement backends work on this kernel, and why not where they do not.\n"
 		   "Each answer comes from loading a probe program, not from version numbers.\n"
+		   "Then the daemon's state, when fnguardd answers on the socket (--socket PATH,\n"
+		   "else $FNGUARD_SOCKET, else /run/fnguard/fnguard.sock).\n"
 		   "\n"
 		   "Examples:\n"
 		   "  fnguard status\n"
@@ -35,19 +38,24 @@ int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'},
+		{"socket", required_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const struct backend_status *st;
 	struct utsname u;
+	const char *socket = NULL;
 	bool json = false;
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "js:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
+			break;
+		case 's':
+			socket = optarg;
 			break;
 		case 'h':
 			status_usage(stdout);
@@ -103,7 +111,7 @@ int cmd_status(int argc, char **argv)
 		}
 		json_array_end(&w);
 		json_key(&w, "daemon");
-		json_null(&w);
+		status_daemon_json(&w, socket);
 		json_object_end(&w);
 		json_writer_finish(&w);
 		putchar('\n');
@@ -119,6 +127,7 @@ int cmd_status(int argc, char **argv)
 		printf("%-11s %-13s %s\n            %s\n", rows[i].name,
 		       rows[i].s->ok ? "available" : "unavailable", rows[i].enforces,
 		       rows[i].s->ok ? rows[i].s->info : rows[i].s->why);
-	printf("\ndaemon:   not queried (fnguardd is not part of this build yet)\n");
+	printf("\n");
+	status_daemon_print(stdout, false, socket);
 	return 0;
 }
