@@ -16,6 +16,7 @@
 
 #include "telemetry.h"
 #include "wire.h"
+#include "fnguard/v1/agent.pb-c.h"
 #include "fnguard/v1/api.pb-c.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -70,6 +71,26 @@ static void check_request(const uint8_t *frame, size_t len)
 	fnguard__v1__request__free_unpacked(r, NULL);
 }
 
+/* The agent channel: what a hostile agent could send the daemon, and the daemon the agent. */
+static void check_agent(const uint8_t *frame, size_t len)
+{
+	Fnguard__V1__AgentMessage *m = fnguard__v1__agent_message__unpack(NULL, len, frame);
+	Fnguard__V1__AgentRequest *q = fnguard__v1__agent_request__unpack(NULL, len, frame);
+
+	if (m) {
+		/* The fields env.c reads before any check of its own. */
+		if (m->msg_case == FNGUARD__V1__AGENT_MESSAGE__MSG_RESULT)
+			CHECK(m->result->invocation && m->result->error);
+		if (m->msg_case == FNGUARD__V1__AGENT_MESSAGE__MSG_LOG)
+			CHECK(m->log->invocation && (m->log->line.data || !m->log->line.len));
+		if (m->msg_case == FNGUARD__V1__AGENT_MESSAGE__MSG_FAILURE)
+			CHECK(m->failure->step && m->failure->error);
+		fnguard__v1__agent_message__free_unpacked(m, NULL);
+	}
+	if (q)
+		fnguard__v1__agent_request__free_unpacked(q, NULL);
+}
+
 static void check_response(const uint8_t *frame, size_t len)
 {
 	Fnguard__V1__Response *r = fnguard__v1__response__unpack(NULL, len, frame);
@@ -116,6 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			taken += len;
 			check_request(frame, len);
 			check_response(frame, len);
+			check_agent(frame, len);
 		}
 	}
 	if (r < 0) {
