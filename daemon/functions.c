@@ -205,9 +205,29 @@ static int function_check(struct fn *f, char *why, size_t whylen)
 		}
 		snprintf(why, whylen, "%s: this kernel cannot enforce the policy:%s", f->source,
 			 buf ? buf : " (unknown)");
-		for (char *c = why; *c; c++)
-			if (*c == '\n')
-				*c = ' ';
+		/* One line: "  files (...): why\n  exec ..." -> "files (...): why; exec ..." */
+		for (char *c = why, *o = why; ; c++) {
+			if (*c == '\n') {
+				while (c[1] == ' ')
+					c++;
+				if (c[1]) {
+					*o++ = ';';
+					*o++ = ' ';
+				}
+				continue;
+			}
+			if (*c == ':' && c[1] == ' ' && c[2] == ' ') {
+				*o++ = ':';
+				*o++ = ' ';
+				c += 2;
+				while (c[1] == ' ')
+					c++;
+				continue;
+			}
+			*o++ = *c;
+			if (!*c)
+				break;
+		}
 		free(buf);
 		return -EOPNOTSUPP;
 	}
