@@ -80,7 +80,8 @@ CLI_TESTS  := $(wildcard tests/cli/*.sh)
 
 VM_SRCS    := $(wildcard tests/vm/*.c)
 VM_BINS    := $(patsubst tests/vm/%.c,$(OUT)/guest/%,$(VM_SRCS)) $(OUT)/guest/fng-op \
-	      $(OUT)/guest/hello-dyn $(OUT)/guest/fng-bench
+	      $(OUT)/guest/hello-dyn $(OUT)/guest/fng-bench $(OUT)/guest/fng-echo \
+	      $(OUT)/guest/fng-invoke-bench
 VM_SUITES  := $(patsubst tests/vm/%.suite,%,$(wildcard tests/vm/*.suite))
 
 # The demo: example functions (handlers built where needed) and the script, under build/demo.
@@ -96,7 +97,7 @@ FUZZ_TIME  ?= 60
 KABI       := $(shell cat $(CACHE)/abi 2>/dev/null)
 KDIR       ?= $(if $(KABI),/usr/src/linux-headers-$(KABI)-amd64,/nonexistent)
 
-.PHONY: all deps demo test test-unit test-vm fuzz fuzz-ci vmlinux module clean bench
+.PHONY: all deps demo bench-daemon test test-unit test-vm fuzz fuzz-ci vmlinux module clean bench
 all: $(BPF_SKELS) $(OUT)/libfnguard.a $(OUT)/fnguard $(OUT)/fnguardd $(OUT)/guest/fnguard \
 	$(OUT)/guest/fnguardd $(VM_BINS) $(DEMO_FILES) module
 
@@ -198,6 +199,17 @@ $(OUT)/guest/fng-bench: tests/bench/fng-bench.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< -static
 
+# The daemon benchmark: its handler (static, no shell) and its socket client.
+$(OUT)/guest/fng-echo: tests/bench/fng-echo.c
+	$(call msg,CC-GUEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< -static
+
+$(OUT)/guest/fng-invoke-bench: tests/bench/fng-invoke-bench.c $(OUT)/libfnguard.a $(PROTO_H)
+	$(call msg,CC-GUEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(OUT)/libfnguard.a $(GUEST_LIBS)
+
 $(OUT)/guest/hello-dyn: tests/conformance/hello-dyn.c
 	$(call msg,CC-GUEST,$@)
 	$(Q)mkdir -p $(@D)
@@ -294,3 +306,10 @@ clean:
 	$(Q)rm -rf $(OUT)
 
 -include $(shell find $(OUT) -name '*.d' 2>/dev/null)
+
+# The daemon benchmark: warm invocation latency and cold start through fnguardd, side by side
+# with a bare unshare+exec of the same handler (not part of make test).
+bench-daemon: all
+	$(Q)tools/vmtest --cache $(CACHE) --suite tests/bench/daemon.suite \
+		--out $(OUT)/vmtest/bench-daemon --tap $(OUT)/vmtest/bench-daemon.tap
+	$(Q)grep -h '^daemon:\|^# ' $(OUT)/vmtest/bench-daemon/bench_daemon.sh.log || true

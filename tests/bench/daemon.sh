@@ -12,8 +12,8 @@
 #   daemon.sh [ROUNDS] [PER_ROUND]
 set -u
 echo "# clocksource: $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
-rounds=${1:-10}
-per_round=${2:-20}
+rounds=${1:-40}
+per_round=${2:-10}
 PATH=$PATH:/fnguard
 export FNGUARD_SOCKET=/run/fnguard/fnguard.sock
 dir=$(mktemp -d /tmp/dbench.XXXXXX)
@@ -22,7 +22,12 @@ fail=0
 check() { # check DESCRIPTION COMMAND...
 	d=$1
 	shift
-	if "$@"; then echo "ok - daemon bench: $d"; else echo "not ok - daemon bench: $d"; fail=1; fi
+	if "$@"; then
+		echo "ok - daemon bench: $d"
+	else
+		echo "not ok - daemon bench: $d"
+		fail=1
+	fi
 }
 
 # function NAME REUSE: the policy of a benchmark function. The rules are few but real, so
@@ -80,22 +85,27 @@ while [ $i -lt 100 ] && ! { [ -S "$FNGUARD_SOCKET" ] && fnguard envs >/dev/null 
 	sleep 0.1; i=$((i + 1))
 done
 check "fnguardd is listening on $FNGUARD_SOCKET" test -S "$FNGUARD_SOCKET"
-check "both benchmark functions are registered" sh -c \
-	"fnguard function register '$dir/fn/warm.yaml' && fnguard function register '$dir/fn/cold.yaml'"
+check "both benchmark functions are registered" sh -c "fnguard function register \
+	'$dir/fn/warm.yaml' && fnguard function register '$dir/fn/cold.yaml'"
 
 if [ $fail = 0 ]; then
-	fng-invoke-bench -s "$FNGUARD_SOCKET" -w bench-warm -c bench-cold -x "$dir/fn/handler" \
-		-r "$rounds" -n "$per_round" | tee "$dir/bench.out"
+	timeout 240 fng-invoke-bench -s "$FNGUARD_SOCKET" -w bench-warm -c bench-cold \
+		-x "$dir/fn/handler" -r "$rounds" -n "$per_round" | tee "$dir/bench.out"
 	grep -q '^not ok' "$dir/bench.out" && fail=1
-	grep -q '^daemon: cold start' "$dir/bench.out" || { echo "not ok - daemon bench: no result"; fail=1; }
+	grep -q '^daemon: cold start' "$dir/bench.out" || {
+		echo "not ok - daemon bench: fng-invoke-bench reported no result"
+		fail=1
+	}
 
 	# The init_ns reported is the invocation record's, as the telemetry stream carries it.
-	last=$(sed -n 's/^# last cold invocation \([^ ]*\) init_ns \([0-9]*\)$/\1 \2/p' "$dir/bench.out")
+	last=$(sed -n 's/^# last cold invocation \([^ ]*\) init_ns \([0-9]*\)$/\1 \2/p' \
+		"$dir/bench.out")
 	if [ -n "$last" ]; then
-		inv=${last% *}; init=${last#* }
+		inv=${last% *}
+		init=${last#* }
 		fnguard events --type invocation --json >"$dir/events.json"
-		check "the invocation event of $inv has init_ns $init" \
-			grep -q "\"invocation\":\"$inv\".*\"init_ns\":\"\{0,1\}$init\b" "$dir/events.json"
+		check "the invocation event of $inv has init_ns $init" grep -q \
+			"\"invocation\":\"$inv\".*\"init_ns\":\"\{0,1\}$init\b" "$dir/events.json"
 		fnguard events --type invocation | tail -n 3 | sed 's/^/# /'
 	fi
 	echo "# environments at the end:"
