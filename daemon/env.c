@@ -56,6 +56,35 @@ static void inv_free(struct inv *inv)
 	free(inv);
 }
 
+/* The oldest invocation waiting for an environment of @fn, or NULL. */
+static struct inv *fn_queue_pop(struct fn *fn)
+{
+	struct inv *inv = fn->queue;
+
+	if (!inv)
+		return NULL;
+	fn->queue = inv->next;
+	if (!fn->queue)
+		fn->queue_tail = NULL;
+	fn->queued--;
+	inv->next = NULL;
+	return inv;
+}
+
+static void inv_complete(struct env *e, struct inv *inv, Fnguard__V1__Outcome outcome,
+			 int exit_status, const Fnguard__V1__AgentResult *res, const char *error);
+
+/* Every invocation waiting for @fn fails now, with @reason, and is not retried. */
+static void fn_queue_fail(struct fn *fn, const char *reason)
+{
+	struct inv *inv;
+
+	while ((inv = fn_queue_pop(fn))) {
+		inv->attempts = INV_ATTEMPTS;
+		inv_complete(NULL, inv, FNGUARD__V1__OUTCOME__OUTCOME_CRASH, -1, NULL, reason);
+	}
+}
+
 /* ------------------------------------------------------------------ invocation results */
 
 /* The record, the event, the answer to whoever waits; retries for async failures. */
@@ -84,11 +113,8 @@ static void inv_complete(struct env *e, struct inv *inv, Fnguard__V1__Outcome ou
 	copy = *rec;
 	emit(t, inv->fn, e, inv);
 	if (error && *error) {
-		size_t n;
-
 		t = ev_scratch();
-		n = telemetry_log(t, "stderr", error, strlen(error));
-		(void)n;
+		telemetry_log(t, "stderr", error, strlen(error));
 		emit(t, inv->fn, e, inv);
 	}
 	if (inv->async && outcome != FNGUARD__V1__OUTCOME__OUTCOME_OK &&
@@ -175,7 +201,7 @@ static void env_stop(struct env *e, Fnguard__V1__EnvPhase phase, const char *rea
 {
 	struct fn *fn = e->fn;
 
-	bool never_ready = e->state == ENV_STARTING;
+	bool never_ready = e->state == ENV_STARTING, start_failed;
 
 	if (e->state == ENV_STOPPING)
 		return;
@@ -214,23 +240,12 @@ static void env_stop(struct env *e, Fnguard__V1__EnvPhase phase, const char *rea
 	env_free(e);
 	/* An environment that could not start would fail the same way again at once: what
 	 * waits for one fails now, with the reason, instead of a restart loop. */
-	if (never_ready && phase == FNGUARD__V1__ENV_PHASE__ENV_PHASE_FAILED) {
-		while (fn->queue) {
-			struct inv *inv = fn->queue;
-
-			fn->queue = inv->next;
-			fn->queued--;
-			inv->attempts = INV_ATTEMPTS;
-			inv_complete(NULL, inv, FNGUARD__V1__OUTCOME__OUTCOME_CRASH, -1, NULL, reason);
-		}
-		fn->queue_tail = NULL;
-		if (fn->removed && !fn->n_envs && !fn->removing)
-			function_free(fn);
-		return;
-	}
+	start_failed = never_ready && phase == FNGUARD__V1__ENV_PHASE__ENV_PHASE_FAILED;
+	if (start_failed)
+		fn_queue_fail(fn, reason);
 	if (fn->removed && !fn->n_envs && !fn->removing)
 		function_free(fn);
-	else
+	else if (!start_failed)
 		env_dispatch(fn);
 }
 
@@ -291,19 +306,13 @@ static void env_run(struct env *e, struct inv *inv)
 /* Give @e its next invocation, or leave it ready. */
 static void env_next(struct env *e)
 {
-	struct fn *fn = e->fn;
-	struct inv *inv = fn->queue;
+	struct inv *inv = fn_queue_pop(e->fn);
 
 	if (!inv) {
 		e->state = ENV_READY;
 		env_emit_state(e, FNGUARD__V1__ENV_PHASE__ENV_PHASE_READY, "");
 		return;
 	}
-	fn->queue = inv->next;
-	if (!fn->queue)
-		fn->queue_tail = NULL;
-	fn->queued--;
-	inv->next = NULL;
 	env_run(e, inv);
 }
 
@@ -396,7 +405,7 @@ static int denial_check(const ProtobufCBinaryData *b, struct fng_event *ev)
 	return 0;
 }
 
-static void env_denial(struct env *e, const struct fng_event *ev)
+void env_denial(struct env *e, const struct fng_event *ev)
 {
 	struct telemetry_event *t = ev_scratch();
 
@@ -404,11 +413,6 @@ static void env_denial(struct env *e, const struct fng_event *ev)
 		e->cur->denials++;
 	telemetry_denial(t, ev, e->fn->policy, D.boot_to_real_ns);
 	emit(t, e->fn, e, e->cur);
-}
-
-void env_kernel_denial(struct env *e, const struct fng_event *ev)
-{
-	env_denial(e, ev);
 }
 
 /* One message of the agent; -EPROTO when it is out of place. */
@@ -621,15 +625,7 @@ void envs_stop_function(struct fn *fn, const char *reason)
 	struct env *e, *next;
 
 	/* Queued invocations of a removed function fail now. */
-	while (fn->queue) {
-		struct inv *inv = fn->queue;
-
-		fn->queue = inv->next;
-		fn->queued--;
-		inv->attempts = INV_ATTEMPTS;
-		inv_complete(NULL, inv, FNGUARD__V1__OUTCOME__OUTCOME_CRASH, -1, NULL, reason);
-	}
-	fn->queue_tail = NULL;
+	fn_queue_fail(fn, reason);
 	for (e = D.envs; e; e = next) {
 		next = e->next;
 		if (e->fn == fn && e->state != ENV_BUSY)

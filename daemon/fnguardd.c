@@ -150,7 +150,7 @@ static void kernel_event(const struct fng_event *ev, void *ctx)
 	struct env *e = env_by_cgroup(ev->cgroup_id);
 
 	if (e) {
-		env_kernel_denial(e, ev);
+		env_denial(e, ev);
 	} else {
 		struct telemetry_event *t = ev_scratch();
 

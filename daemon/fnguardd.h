@@ -167,7 +167,8 @@ void envs_stop_function(struct fn *fn, const char *reason);
 void envs_stop_all(const char *reason);
 void envs_tick(void);
 struct env *env_by_cgroup(uint64_t cgroup_id);
-void env_kernel_denial(struct env *e, const struct fng_event *ev);
+/* A denial in @e: from the kernel ring buffer or the agent's seccomp notifications. */
+void env_denial(struct env *e, const struct fng_event *ev);
 int envs_cleanup_stale(void);
 
 /* env_process.c */
