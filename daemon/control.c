@@ -29,6 +29,7 @@
 
 #include "backend.h"
 #include "fnguardd.h"
+#include "fsutil.h"
 #include "log.h"
 
 /* Subscription events stop being queued for a client past this many unsent bytes. */
@@ -263,18 +264,13 @@ static int api_register(struct client *c, const Fnguard__V1__RegisterFunction *m
 	int err;
 
 	if (m->policy_case == FNGUARD__V1__REGISTER_FUNCTION__POLICY_POLICY_PATH) {
-		FILE *fp = fopen(m->policy_path, "re");
-
-		if (!fp) {
+		/* One byte over the limit, to tell a file at the limit from a larger one. */
+		buf = fs_read_file(m->policy_path, FNG_POLICY_MAX_SIZE + 1, &len);
+		if (!buf) {
 			err = -errno;
 			snprintf(why, whylen, "%s: %s", m->policy_path, strerror(errno));
 			return err == -ENOENT ? -EINVAL : err;
 		}
-		buf = malloc(FNG_POLICY_MAX_SIZE + 1);
-		len = buf ? fread(buf, 1, FNG_POLICY_MAX_SIZE + 1, fp) : 0;
-		fclose(fp);
-		if (!buf)
-			return -ENOMEM;
 		name = m->policy_path;
 		tmp = strdup(m->policy_path);
 		dir = tmp ? strdup(dirname(tmp)) : NULL;

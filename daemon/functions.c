@@ -24,26 +24,8 @@
 
 #include "backend.h"
 #include "fnguardd.h"
+#include "fsutil.h"
 #include "log.h"
-
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char buf[1024], *p;
-
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(buf, mode) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
 
 static void state_path(char *buf, size_t len, const char *name, const char *version,
 		       const char *ext)
@@ -81,11 +63,8 @@ static int function_persist(const struct fn *f)
 	char path[1024], *meta = NULL;
 	int err, n;
 
-	err = mkdir_p(D.cfg.state_dir, 0700);
-	if (!err) {
-		snprintf(path, sizeof(path), "%s/functions", D.cfg.state_dir);
-		err = mkdir_p(path, 0700);
-	}
+	snprintf(path, sizeof(path), "%s/functions", D.cfg.state_dir);
+	err = fs_mkdir_p(path, 0700);
 	if (err)
 		return err;
 	state_path(path, sizeof(path), f->policy->function.name, f->policy->function.version,
@@ -302,26 +281,6 @@ int function_register(const char *yaml, size_t len, const char *name, const char
 			    (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, true, out, why, whylen);
 }
 
-static char *read_all(const char *path, size_t max, size_t *len)
-{
-	FILE *f = fopen(path, "re");
-	char *buf;
-	size_t n;
-
-	if (!f)
-		return NULL;
-	buf = malloc(max + 1);
-	if (!buf) {
-		fclose(f);
-		return NULL;
-	}
-	n = fread(buf, 1, max, f);
-	fclose(f);
-	buf[n] = 0;
-	*len = n;
-	return buf;
-}
-
 static void meta_get(const char *meta, const char *key, char *out, size_t len)
 {
 	size_t klen = strlen(key);
@@ -358,9 +317,9 @@ int functions_load(void)
 		if (nl < 6 || strcmp(de->d_name + nl - 5, ".meta"))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		meta = read_all(path, 8192, &mlen);
+		meta = fs_read_file(path, 8192, &mlen);
 		snprintf(path, sizeof(path), "%s/%.*s.yaml", dir, (int)(nl - 5), de->d_name);
-		yaml = read_all(path, FNG_POLICY_MAX_SIZE, &ylen);
+		yaml = fs_read_file(path, FNG_POLICY_MAX_SIZE, &ylen);
 		if (!meta || !yaml) {
 			log_warnx("state: %s: incomplete (no .yaml or .meta), skipped", path);
 			bad++;

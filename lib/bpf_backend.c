@@ -13,6 +13,7 @@
 
 #include "backend.h"
 #include "bpf_backend.h"
+#include "fsutil.h"
 #include "bpf_files.h"
 #include "bpf_net.h"
 #include "log.h"
@@ -317,29 +318,12 @@ uint64_t bpf_backend_counter(struct bpf_backend *b, unsigned which)
 	return sum;
 }
 
-static int mkdir_p(const char *dir)
-{
-	char tmp[512];
-
-	if (snprintf(tmp, sizeof(tmp), "%s", dir) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(tmp, 0700) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return mkdir(tmp, 0700) && errno != EEXIST ? -errno : 0;
-}
-
 int bpf_backend_pin(struct bpf_backend *b, const char *dir)
 {
 	char path[600];
 	int err;
 
-	err = mkdir_p(dir);
+	err = fs_mkdir_p(dir, 0700);
 	if (err) {
 		log_warnx("cannot create %s: %s (is bpffs mounted?)", dir, strerror(-err));
 		return err;
@@ -367,7 +351,7 @@ int bpf_backend_env_pin(struct bpf_backend *b, const struct bpf_env *env, const 
 	int err;
 
 	snprintf(path, sizeof(path), "%s/env-%llu", dir, (unsigned long long)env->cgroup_id);
-	err = mkdir_p(path);
+	err = fs_mkdir_p(path, 0700);
 	if (err)
 		return err;
 	for (int i = 0; i < 6; i++) {

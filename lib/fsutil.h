@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Small file-system helpers shared by the library and the daemon. */
+#ifndef FNGUARD_FSUTIL_H
+#define FNGUARD_FSUTIL_H
+
+#include <sys/types.h>
+
+/* Create @path and every missing parent with @mode (existing ones are left as they are).
+ * 0, -ENAMETOOLONG, or the -errno of the mkdir() that failed. */
+int fs_mkdir_p(const char *path, mode_t mode);
+
+/* The first @max bytes of the file @path, NUL-terminated (free() it), their count in *len;
+ * NULL with errno set when it cannot be opened or memory runs out. */
+char *fs_read_file(const char *path, size_t max, size_t *len);
+
+#endif
