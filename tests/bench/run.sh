@@ -6,7 +6,10 @@
 #   A  unconfined, no fnguard program attached anywhere,
 #   B  confined by a policy with 1,000 file rules and 1,000 egress rules,
 #   C  unconfined while another environment keeps the programs attached,
-# and reported as median ratios B/A and C/A (noisy machines: ratios, never bare times).
+#   D  unconfined in a cgroup with the same limits as B (memory.max, pids.max) and no policy:
+#      B's cgroup charges every allocation (struct file, socket, task) to its memory cgroup,
+#      which any container pays; B/D is what fnguard's enforcement itself costs,
+# and reported as median ratios B/A, C/A and B/D (noisy machines: ratios, never bare times).
 #   run.sh [ROUNDS]
 set -u
 echo "# clocksource: $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
@@ -49,6 +52,13 @@ echo x >"$dir/target/f"
 } >"$policy"
 "$fng" policy check "$policy" >/dev/null || { echo "not ok - bench: the generated policy is invalid"; exit 1; }
 
+# D's cgroup: the limits fnguard run sets for B's policy (its defaults: 128Mi, 64 pids).
+echo "+memory +pids" >/sys/fs/cgroup/cgroup.subtree_control
+mkdir -p /sys/fs/cgroup/bench-limits
+echo 134217728 >/sys/fs/cgroup/bench-limits/memory.max
+echo 64 >/sys/fs/cgroup/bench-limits/pids.max
+in_limits() { sh -c 'echo $$ >/sys/fs/cgroup/bench-limits/cgroup.procs && exec "$@"' sh "$@"; }
+
 # op arg n
 cases="open:$dir/target/f:40000 connect:7300:3000 forkexec:/bin/busybox:300"
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -56,10 +66,11 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 fail=0
 for c in $cases; do
 	op=${c%%:*}; rest=${c#*:}; arg=${rest%%:*}; n=${rest#*:}
-	: >/tmp/A; : >/tmp/B; : >/tmp/C
+	: >/tmp/A; : >/tmp/B; : >/tmp/C; : >/tmp/D
 	r=0
 	while [ $r -lt "$rounds" ]; do
 		"$bench" "$op" "$arg" "$n" >>/tmp/A || fail=1
+		in_limits "$bench" "$op" "$arg" "$n" >>/tmp/D || fail=1
 		"$fng" run --policy "$policy" -- "$bench" "$op" "$arg" "$n" >>/tmp/B 2>/tmp/B.err || {
 			fail=1; cat /tmp/B.err; }
 		"$fng" run --policy "$policy" -- sleep 600 2>/dev/null &
@@ -74,9 +85,9 @@ for c in $cases; do
 		kill "$holder"; wait "$holder" 2>/dev/null
 		r=$((r + 1))
 	done
-	a=$(median </tmp/A); b=$(median </tmp/B); cc=$(median </tmp/C)
-	echo "# $op: unconfined ${a} ns/op, confined ${b} ns/op, unconfined with programs attached ${cc} ns/op ($rounds rounds, median)"
-	echo "bench: $op confined/unconfined $(awk "BEGIN { printf \"%.3f\", $b / $a }")x, attached/unconfined $(awk "BEGIN { printf \"%.3f\", $cc / $a }")x"
+	a=$(median </tmp/A); b=$(median </tmp/B); cc=$(median </tmp/C); d=$(median </tmp/D)
+	echo "# $op: unconfined ${a} ns/op, confined ${b} ns/op, unconfined with programs attached ${cc} ns/op, unconfined in a limits-only cgroup ${d} ns/op ($rounds rounds, median)"
+	echo "bench: $op confined/unconfined $(awk "BEGIN { printf \"%.3f\", $b / $a }")x, attached/unconfined $(awk "BEGIN { printf \"%.3f\", $cc / $a }")x, confined/limits-only $(awk "BEGIN { printf \"%.3f\", $b / $d }")x"
 done
 [ $fail = 0 ] && echo "ok - bench: every loop ran" || echo "not ok - bench: a loop failed"
 exit $fail
