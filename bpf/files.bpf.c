@@ -136,14 +136,16 @@ static __always_inline bool files_gains(const struct fng_decision *obj,
 SEC("lsm/file_open")
 int BPF_PROG(fng_file_open, struct file *file, int ret)
 {
-	struct dentry *d = BPF_CORE_READ(file, f_path.dentry);
-	struct vfsmount *mnt = BPF_CORE_READ(file, f_path.mnt);
-	unsigned int flags = BPF_CORE_READ(file, f_flags);
-	fmode_t fmode = BPF_CORE_READ(file, f_mode);
+	unsigned int flags;
+	struct dentry *d;
+	fmode_t fmode;
 	struct files_ctx c;
 	__u32 need = 0;
 
+	/* Every open on the host passes here: tasks outside environments read nothing more. */
 	FILES_ENTER(c, ret);
+	flags = BPF_CORE_READ(file, f_flags);
+	fmode = BPF_CORE_READ(file, f_mode);
 	if ((flags & __FMODE_EXEC) || (fmode & FMODE_EXEC))
 		return 0;
 	if (fmode & FMODE_READ)
@@ -153,7 +155,8 @@ int BPF_PROG(fng_file_open, struct file *file, int ret)
 		need |= FNG_RIGHT_WRITE;
 	if (!need)
 		return 0;
-	return files_need(&c, d, d, mnt, need, FNG_OP_OPEN);
+	d = BPF_CORE_READ(file, f_path.dentry);
+	return files_need(&c, d, d, BPF_CORE_READ(file, f_path.mnt), need, FNG_OP_OPEN);
 }
 
 /* Regular files created by open(O_CREAT) come here too (may_o_create). */

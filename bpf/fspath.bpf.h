@@ -51,14 +51,29 @@ static __always_inline bool fng_dentry_pathless(struct dentry *d, struct vfsmoun
 	return !BPF_CORE_READ(d, d_hash.pprev) && d != BPF_CORE_READ(mnt, mnt_root);
 }
 
-/* One climb: from @d to its parent, or at a mount's root to the mountpoint below it. */
+/*
+ * One climb: from @d to its parent, or at a mount's root to the mountpoint below it. The
+ * mount's root dentry is kept beside it: read once per mount, not once per level.
+ */
 struct fng_climb {
 	struct dentry *d;
 	struct mount *m;
+	struct dentry *root; /* m's mnt_root */
 };
 
+#define FNG_CLIMB_PARENT 0 /* to the parent, in the same mount (and file system) */
+#define FNG_CLIMB_TOP 1	   /* @c->d is the top: root of the mount tree, or of an unmounted fs */
+#define FNG_CLIMB_MOUNT 2  /* to the mountpoint, in the parent mount */
+
+static __always_inline void fng_climb_init(struct fng_climb *c, struct dentry *d,
+					   struct vfsmount *mnt)
+{
+	c->d = d;
+	c->m = fng_real_mount(mnt);
+	c->root = BPF_CORE_READ(mnt, mnt_root);
+}
+
 /*
- * 0: climbed; 1: @c->d is the top (root of the mount tree, or of a file system no mount shows).
  * Kernel pointers are copied to locals first: BPF_CORE_READ(c->m, ...) would ask CO-RE to
  * relocate our own struct fng_climb, which the kernel's BTF does not have.
  */
@@ -67,27 +82,32 @@ static __always_inline int fng_climb_up(struct fng_climb *c)
 	struct dentry *d = c->d, *parent;
 	struct mount *m = c->m;
 
-	if (d == BPF_CORE_READ(m, mnt.mnt_root)) {
+	if (d == c->root) {
 		struct mount *up = BPF_CORE_READ(m, mnt_parent);
 
 		/* The root of the mount tree, or a detached mount. */
 		if (up == m)
-			return 1;
+			return FNG_CLIMB_TOP;
 		c->d = BPF_CORE_READ(m, mnt_mountpoint);
 		c->m = up;
-		return 0;
+		c->root = BPF_CORE_READ(up, mnt.mnt_root);
+		return FNG_CLIMB_MOUNT;
 	}
 	parent = BPF_CORE_READ(d, d_parent);
 	/* memfd, pipes, sockets: a file system root no mount shows. */
 	if (parent == d)
-		return 1;
+		return FNG_CLIMB_TOP;
 	c->d = parent;
-	return 0;
+	return FNG_CLIMB_PARENT;
 }
+
+/* Levels a walk steps inline before it goes on in bpf_loop. */
+#define FNG_WALK_NEAR 6
 
 struct fng_walk_ctx {
 	struct fng_climb at;
 	struct fng_decision dec;
+	__u32 dev; /* of at.d's file system: the same for every level of one mount */
 	__u32 policy_id;
 	bool exec; /* fng_exec_rules, else fng_file_rules */
 	bool done;
@@ -108,7 +128,7 @@ static long fng_walk_step(__u32 i, void *ctx)
 	if (inode) {
 		struct fng_rule_key key = {
 		    .policy_id = w->policy_id,
-		    .dev = BPF_CORE_READ(d, d_sb, s_dev),
+		    .dev = w->dev,
 		    .ino = BPF_CORE_READ(inode, i_ino),
 		};
 
@@ -123,29 +143,50 @@ static long fng_walk_step(__u32 i, void *ctx)
 		w->done = true;
 		return 1;
 	}
-	if (fng_climb_up(&w->at)) {
+	switch (fng_climb_up(&w->at)) {
+	case FNG_CLIMB_TOP:
 		w->done = true;
 		return 1;
+	case FNG_CLIMB_MOUNT:
+		d = w->at.d;
+		w->dev = BPF_CORE_READ(d, d_sb, s_dev);
+		break;
 	}
 	return 0;
+}
+
+/* The levels beyond the first FNG_WALK_NEAR, as a bpf_loop callback. */
+static long fng_walk_step_far(__u32 i, void *ctx)
+{
+	return fng_walk_step(i + FNG_WALK_NEAR, ctx);
 }
 
 /*
  * Find the rule nearest @d: on @d's inode, else on its parent's, and so on up to the root.
  * Fails closed (FNG_RULE_TOO_DEEP) when the root is not reached in FNG_MAX_PATH_DEPTH steps.
  * The cost is one hash lookup per level, whatever the number of rules.
+ *
+ * Most decisions end within a few levels (a rule on /var/task, /tmp, /usr): those levels are
+ * stepped inline, and only deeper walks pay for bpf_loop, whose per-level callback costs the
+ * bench kernel about 0.3 us (measured with kernel.bpf_stats_enabled: 2.0 us per confined open
+ * with bpf_loop from the first level).
  */
 static __always_inline void fng_walk(bool exec, __u32 policy_id, struct dentry *d,
 				     struct vfsmount *mnt, struct fng_decision *out)
 {
 	struct fng_walk_ctx w = {
-	    .at = {.d = d, .m = fng_real_mount(mnt)},
 	    .dec = {.kind = FNG_RULE_DEFAULT},
+	    .dev = BPF_CORE_READ(d, d_sb, s_dev),
 	    .policy_id = policy_id,
 	    .exec = exec,
 	};
 
-	bpf_loop(FNG_MAX_PATH_DEPTH, fng_walk_step, &w, 0);
+	fng_climb_init(&w.at, d, mnt);
+
+	for (int i = 0; i < FNG_WALK_NEAR && !w.done; i++)
+		fng_walk_step(i, &w);
+	if (!w.done)
+		bpf_loop(FNG_MAX_PATH_DEPTH - FNG_WALK_NEAR, fng_walk_step_far, &w, 0);
 	if (!w.done) {
 		w.dec.kind = FNG_RULE_TOO_DEEP;
 		fng_count(FNG_CNT_PATH_TOO_DEEP);
@@ -188,7 +229,6 @@ static long fng_path_step(__u32 i, void *ctx)
 	struct fng_path_ctx *p = ctx;
 	struct fng_path_buf *pb;
 	struct dentry *d = p->at.d;
-	struct mount *m = p->at.m;
 	const unsigned char *name;
 	__u32 zero = 0, len;
 
@@ -196,8 +236,8 @@ static long fng_path_step(__u32 i, void *ctx)
 	if (!pb)
 		return 1;
 	/* A mount root's name is its mountpoint's: climb without writing. */
-	if (d == BPF_CORE_READ(m, mnt.mnt_root))
-		return fng_climb_up(&p->at);
+	if (d == p->at.root)
+		return fng_climb_up(&p->at) == FNG_CLIMB_TOP;
 	name = BPF_CORE_READ(d, d_name.name);
 	len = BPF_CORE_READ(d, d_name.len);
 	if (len + 1 > (__u32)p->pos) {
@@ -206,7 +246,7 @@ static long fng_path_step(__u32 i, void *ctx)
 	}
 	p->pos -= len;
 	bpf_probe_read_kernel(&pb->buf[p->pos & FNG_PATH_MASK], len & FNG_PATH_MASK, name);
-	if (fng_climb_up(&p->at)) {
+	if (fng_climb_up(&p->at) == FNG_CLIMB_TOP) {
 		/* Its own root, in no mount: the bare name ("memfd:x"). */
 		p->bare = true;
 		return 1;
@@ -226,7 +266,7 @@ static long fng_path_step(__u32 i, void *ctx)
  */
 static __always_inline void fng_path_fill(struct dentry *d, struct vfsmount *mnt, char *out)
 {
-	struct fng_path_ctx p = {.at = {.d = d, .m = fng_real_mount(mnt)}};
+	struct fng_path_ctx p = {};
 	struct fng_path_buf *pb;
 	__u32 zero = 0, size;
 	int pos = FNG_TARGET_LEN - 1;
@@ -236,6 +276,7 @@ static __always_inline void fng_path_fill(struct dentry *d, struct vfsmount *mnt
 	if (!pb)
 		return;
 	pb->buf[pos] = 0;
+	fng_climb_init(&p.at, d, mnt);
 	/* Negative dentries being created are unhashed too, but not deleted. */
 	if (BPF_CORE_READ(d, d_inode) && fng_dentry_pathless(d, mnt) &&
 	    BPF_CORE_READ(d, d_parent) != d) {

@@ -183,6 +183,9 @@ static void fixtures(void)
 		tap_diag("mount tmpfs: %s", strerror(errno));
 	put(D "/ro/m/f", "data");
 	put(D "/rw/m/f", "data");
+	/* Ten levels below its rule: the walk finds it past the levels it steps inline. */
+	sh("mkdir -p " D "/ro/1/2/3/4/5/6/7/8/9");
+	put(D "/ro/1/2/3/4/5/6/7/8/9/f", "data");
 	/* Deeper than FNG_MAX_PATH_DEPTH below the rule. */
 	for (int i = 0; i < FNG_MAX_PATH_DEPTH + 4; i++) {
 		strcat(deep, "/d");
@@ -327,6 +330,12 @@ int main(void)
 	CASE(.name = "write on a file system mounted under [read]", .fn = fop_run,
 	     .arg = OP(.op = OPEN, .a = D "/ro/m/f", .flags = O_WRONLY), .want = EACCES,
 	     .op = FNG_OP_OPEN, .path = D "/ro/m/f", KIND(FNG_RULE_ENTRY));
+	CASE(.name = "read ten levels under [read]", .fn = fop_run,
+	     .arg = OP(.op = OPEN, .a = D "/ro/1/2/3/4/5/6/7/8/9/f", .flags = O_RDONLY));
+	CASE(.name = "write ten levels under [read]", .fn = fop_run,
+	     .arg = OP(.op = OPEN, .a = D "/ro/1/2/3/4/5/6/7/8/9/f", .flags = O_WRONLY),
+	     .want = EACCES, .op = FNG_OP_OPEN, .path = D "/ro/1/2/3/4/5/6/7/8/9/f",
+	     KIND(FNG_RULE_ENTRY));
 	CASE(.name = "path deeper than the walk fails closed", .fn = fop_run,
 	     .arg = OP(.op = OPEN, .a = deep_file, .flags = O_RDONLY), .want = EACCES,
 	     .op = FNG_OP_OPEN, .path = "...*", KIND(FNG_RULE_TOO_DEEP));
