@@ -93,16 +93,22 @@ static int agent_send_ready(struct agent *a)
 	return agent_send(a, &m);
 }
 
-static void agent_send_failure(struct agent *a, const char *step, int err)
+int agent_failure_write(int fd, const char *step, int err, const char *error)
 {
 	Fnguard__V1__AgentMessage m = FNGUARD__V1__AGENT_MESSAGE__INIT;
 	Fnguard__V1__AgentFailure f = FNGUARD__V1__AGENT_FAILURE__INIT;
 
 	f.step = (char *)step;
-	f.error = (char *)strerror(-err);
+	f.error = (char *)(error ? error : strerror(-err));
 	m.msg_case = FNGUARD__V1__AGENT_MESSAGE__MSG_FAILURE;
 	m.failure = &f;
-	agent_send(a, &m);
+	return wire_write_message(fd, &m.base, 0);
+}
+
+static void agent_send_failure(struct agent *a, const char *step, int err)
+{
+	if (agent_failure_write(a->ctl, step, err, NULL))
+		log_warnx("cannot send a failure to the daemon");
 }
 
 static void agent_send_log(struct agent *a, const char *line, size_t len)
@@ -248,6 +254,8 @@ static int invocation_start(struct agent *a, const Fnguard__V1__AgentInvoke *inv
 		return -ENOMEM;
 	memcpy(a->payload, inv->payload.data, inv->payload.len);
 	a->payload_len = inv->payload.len;
+	if (a->cfg->start_fn)
+		a->cfg->start_fn(a->cfg->hook_ctx);
 	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) ||
 	    pipe2(ep, O_CLOEXEC) || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
 		child_err = -errno;
@@ -388,6 +396,8 @@ static int invocation_finish(struct agent *a, int start_err)
 	if (a->line_len)
 		agent_send_log(a, a->line, a->line_len);
 	a->line_len = 0;
+	if (a->cfg->events_fn)
+		a->cfg->events_fn(a->cfg->hook_ctx, a->id);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	r.invocation = a->id;
 	r.response.data = a->resp;
@@ -559,8 +569,8 @@ int agent_serve(const struct agent_config *cfg, int ctl)
 	while (!err) {
 		int timeout = -1;
 
-		struct pollfd p[5 + AGENT_MAX_NOTIFY];
-		int n = 0, ictl, isfd, iin = -1, iout = -1, ierr = -1, inotify;
+		struct pollfd p[6 + AGENT_MAX_NOTIFY];
+		int n = 0, ictl, isfd, iin = -1, iout = -1, ierr = -1, ievents = -1, inotify;
 
 		ictl = n;
 		p[n++] = (struct pollfd){.fd = a.orphaned ? -1 : ctl, .events = POLLIN};
@@ -588,6 +598,10 @@ int agent_serve(const struct agent_config *cfg, int ctl)
 			ierr = n;
 			p[n++] = (struct pollfd){.fd = a.err, .events = POLLIN};
 		}
+		if (cfg->events_fn) {
+			ievents = n;
+			p[n++] = (struct pollfd){.fd = cfg->events_fd, .events = POLLIN};
+		}
 		inotify = n;
 		for (int i = 0; i < AGENT_MAX_NOTIFY; i++)
 			p[n++] = (struct pollfd){.fd = a.notify[i], .events = POLLIN};
@@ -605,6 +619,8 @@ int agent_serve(const struct agent_config *cfg, int ctl)
 			else if (re & (POLLHUP | POLLERR | POLLNVAL))
 				fd_close(&a.notify[i]); /* no process uses this filter any more */
 		}
+		if (ievents >= 0 && p[ievents].revents)
+			cfg->events_fn(cfg->hook_ctx, a.pid > 0 ? a.id : "");
 		if (iin >= 0 && p[iin].revents)
 			invocation_stdin(&a);
 		if (iout >= 0 && p[iout].revents)

@@ -14,6 +14,7 @@
 #ifndef FNGUARD_AGENT_H
 #define FNGUARD_AGENT_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -32,6 +33,16 @@ struct agent_config {
 	uid_t uid;			 /* the handler's user and group */
 	gid_t gid;
 	uint64_t tmp_size; /* bytes of the /tmp tmpfs made by a reset */
+	/* Hooks of a microVM guest, whose kernel enforces the policy itself; process
+	 * environments leave them NULL. @events_fd is polled with the rest when @events_fn is
+	 * set; @events_fn is called when it is readable and before each result is sent, so that
+	 * denials come before the result of the invocation that caused them (@invocation: the
+	 * running one's id, "" between invocations). @start_fn is called before each handler
+	 * starts (exec.children counts execs from the handler's start). */
+	int events_fd;
+	void (*events_fn)(void *ctx, const char *invocation);
+	void (*start_fn)(void *ctx);
+	void *hook_ctx;
 };
 
 /*
@@ -39,6 +50,34 @@ struct agent_config {
  * first. Returns 0 on a clean shutdown, else -errno (after an AgentFailure when it can).
  */
 int agent_serve(const struct agent_config *cfg, int ctl);
+
+/*
+ * Ordered set-ups (a process environment's child, a microVM's jailer, the guest agent), in the
+ * manner of Firecracker's jailer: one step per call, and the first failed step with its -errno.
+ */
+struct setup_step {
+	const char *step;
+	int err;
+};
+
+#define SETUP_STEP(st, what, expr)                                                                 \
+	do {                                                                                       \
+		int __e = (expr);                                                                  \
+		if (__e) {                                                                         \
+			(st)->step = (what);                                                       \
+			(st)->err = __e < 0 ? __e : -EIO;                                          \
+			return (st)->err;                                                          \
+		}                                                                                  \
+	} while (0)
+
+/* 0 when @r is 0, else -errno: for calls that return -1 and set errno. */
+static inline int errno_or(int r)
+{
+	return r ? -errno : 0;
+}
+
+/* Tell the daemon on @fd why set-up failed (AgentFailure; @error NULL: strerror(-err)). */
+int agent_failure_write(int fd, const char *step, int err, const char *error);
 
 /* Mount a fresh, empty tmpfs of @size bytes on @dir (mode 1777, nosuid, nodev). */
 int agent_tmp_mount(const char *dir, uint64_t size);

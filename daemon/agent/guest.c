@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * fnguard-agent as PID 1 (/init) of a microVM guest. The guest kernel enforces the policy:
+ * this sets the guest up in one ordered function, one step per call, one error per step
+ * (Firecracker's jailer), then serves the control channel with agent_serve():
+ *
+ *   file systems -> console -> kernel modules -> control port -> policy -> plan ->
+ *   cgroup -> limits -> join the cgroup -> BPF backend -> policy in force -> /tmp -> serve
+ *
+ * Everything before the control port can only be reported on the serial console; everything
+ * after it is reported to the daemon as AgentFailure. Either way the guest powers off: PID 1
+ * must never exit (the kernel would panic) and a half set-up guest must never run a handler.
+ * Denials the guest kernel makes (the backend's ring buffer) go to the daemon as AgentDenial.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <libkmod.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+#include "agent.h"
+#include "bpf_backend.h"
+#include "cgroup.h"
+#include "fnguard/v1/agent.pb-c.h"
+#include "log.h"
+#include "plan.h"
+#include "policy.h"
+#include "wire.h"
+
+#define GUEST_MODULES "/fnguard/modules"
+#define GUEST_POLICY "/fnguard/policy.yaml"
+#define GUEST_PORT_NAME "fnguard.ctl"
+#define GUEST_PORT_WAIT_MS 5000
+#define GUEST_HOST_WAIT_MS 30000
+/* The handler's user: nobody, as in /etc/passwd of the initramfs. */
+#define GUEST_UID 65534
+#define GUEST_GID 65534
+
+struct guest {
+	int ctl; /* the control port; -1 until it is open */
+	struct fng_policy *policy;
+	struct enforce_plan plan;
+	struct fng_cgroup cg;
+	struct bpf_backend *bpf;
+	struct bpf_env env;
+	const char *invocation; /* for denials read now */
+	/* The failed step, and its error: why[] when set, else strerror(-err). */
+	const char *step;
+	int err;
+	char why[1024];
+};
+
+#define STEP(s, expr)                                                                              \
+	do {                                                                                       \
+		int __e = (expr);                                                                  \
+		if (__e) {                                                                         \
+			g->step = (s);                                                             \
+			g->err = __e < 0 ? __e : -EIO;                                             \
+			return g->err;                                                             \
+		}                                                                                  \
+	} while (0)
+
+
+static int mount_fs(const char *type, const char *dir, unsigned long flags, const char *opts)
+{
+	return errno_or(mount(type, dir, type, flags, opts));
+}
+
+/* PID 1's stdio is /dev/console only if the initramfs has the node: take it from devtmpfs. */
+static int console_open(void)
+{
+	int fd = open("/dev/console", O_RDWR | O_NOCTTY);
+
+	if (fd < 0)
+		return -errno;
+	for (int i = 0; i < 3; i++)
+		if (fd != i && dup2(fd, i) < 0)
+			return -errno;
+	if (fd > 2)
+		close(fd);
+	return 0;
+}
+
+/* The modules listed in GUEST_MODULES, dependencies first (from modules.dep). */
+static int modules_load(struct guest *g)
+{
+	char dir[300], line[128];
+	struct kmod_module *mod;
+	struct kmod_list *list;
+	struct kmod_ctx *ctx;
+	struct utsname u;
+	FILE *f;
+	int err = 0;
+
+	if (uname(&u))
+		return -errno;
+	snprintf(dir, sizeof(dir), "/lib/modules/%s", u.release);
+	ctx = kmod_new(dir, NULL);
+	if (!ctx)
+		return -ENOMEM;
+	f = fopen(GUEST_MODULES, "re");
+	if (!f) {
+		err = -errno;
+		goto out;
+	}
+	while (!err && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, " \t\r\n")] = 0;
+		if (!line[0] || line[0] == '#')
+			continue;
+		list = NULL;
+		err = kmod_module_new_from_lookup(ctx, line, &list);
+		if (!err && !list)
+			err = -ENOENT;
+		if (err) {
+			snprintf(g->why, sizeof(g->why), "%s: %s", line, strerror(-err));
+			break;
+		}
+		mod = kmod_module_get_module(list);
+		err = kmod_module_probe_insert_module(mod, 0, NULL, NULL, NULL, NULL);
+		if (err == -EEXIST)
+			err = 0;
+		if (err)
+			snprintf(g->why, sizeof(g->why), "%s: %s", line, strerror(-err));
+		kmod_module_unref(mod);
+		kmod_module_unref_list(list);
+	}
+	fclose(f);
+out:
+	kmod_unref(ctx);
+	return err;
+}
+
+/* /dev/NAME of the virtio-serial port called GUEST_PORT_NAME: 0, or -ENOENT. */
+static int port_find(char *dev, size_t len)
+{
+	const char *base = "/sys/class/virtio-ports";
+	char path[512], name[64];
+	struct dirent *de;
+	DIR *d = opendir(base);
+	int fd, err = -ENOENT;
+	ssize_t n;
+
+	if (!d)
+		return -ENOENT;
+	while (err && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/name", base, de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, name, sizeof(name) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		name[n] = 0;
+		name[strcspn(name, "\n")] = 0;
+		if (!strcmp(name, GUEST_PORT_NAME)) {
+			snprintf(dev, len, "/dev/%s", de->d_name);
+			err = 0;
+		}
+	}
+	closedir(d);
+	return err;
+}
+
+/* The port appears when virtio_console has probed it: wait for it (and for its /dev node). */
+static int port_wait(struct guest *g, char *dev, size_t len)
+{
+	struct timespec ts = {0, 20 * 1000 * 1000};
+
+	for (int waited = 0; waited < GUEST_PORT_WAIT_MS; waited += 20) {
+		if (!port_find(dev, len) && !access(dev, F_OK))
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	snprintf(g->why, sizeof(g->why), "no virtio-serial port named %s after %d ms",
+		 GUEST_PORT_NAME, GUEST_PORT_WAIT_MS);
+	return -ENOENT;
+}
+
+static int port_open(struct guest *g, const char *dev)
+{
+	g->ctl = open(dev, O_RDWR | O_CLOEXEC);
+	return g->ctl < 0 ? -errno : 0;
+}
+
+/* Until the host opens its end, the port reads as end of file and writes block. */
+static int port_wait_host(struct guest *g)
+{
+	struct timespec ts = {0, 10 * 1000 * 1000};
+	struct pollfd p = {.fd = g->ctl, .events = POLLOUT};
+
+	for (int waited = 0; waited < GUEST_HOST_WAIT_MS; waited += 10) {
+		if (poll(&p, 1, 0) < 0)
+			return -errno;
+		if (!(p.revents & POLLHUP))
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	snprintf(g->why, sizeof(g->why), "the host did not open its end within %d ms",
+		 GUEST_HOST_WAIT_MS);
+	return -ETIMEDOUT;
+}
+
+static int policy_load(struct guest *g)
+{
+	struct policy_diags diags;
+	int err;
+
+	policy_diags_init(&diags);
+	err = policy_load_file(GUEST_POLICY, &g->policy, &diags);
+	if (err) {
+		/* The first problem is enough for the daemon's message; all go to the console. */
+		policy_diags_print(&diags, stderr);
+		if (diags.n)
+			snprintf(g->why, sizeof(g->why), "%s:%u:%u: %s", diags.v[0].file,
+				 diags.v[0].line, diags.v[0].col, diags.v[0].msg);
+	}
+	policy_diags_free(&diags);
+	return err;
+}
+
+/* Exactly what `fnguard run` decides; fail closed on any section it cannot enforce. */
+static int plan_check(struct guest *g)
+{
+	char *buf = NULL, *line, *save = NULL;
+	size_t len = 0, off, head;
+	FILE *m;
+
+	enforce_plan_make(g->policy, "auto", &g->plan);
+	if (!g->plan.missing)
+		return 0;
+	m = open_memstream(&buf, &len);
+	if (m) {
+		enforce_plan_print_missing(g->policy, "auto", &g->plan, m);
+		fclose(m);
+	}
+	/* One line for the daemon: "files (...): why; exec (...): why". */
+	off = (size_t)snprintf(g->why, sizeof(g->why), "this kernel cannot enforce the policy: ");
+	head = off;
+	for (line = strtok_r(buf, "\n", &save); line && off < sizeof(g->why);
+	     line = strtok_r(NULL, "\n", &save))
+		off += (size_t)snprintf(g->why + off, sizeof(g->why) - off, "%s%s",
+					off > head ? "; " : "", line + strspn(line, " "));
+	free(buf);
+	return -EOPNOTSUPP;
+}
+
+static int limits_apply(struct guest *g)
+{
+	/* Memory is the VM's RAM, set by the host: only pids is a cgroup limit here. */
+	return cgroup_env_limits(&g->cg, g->policy->limits.pids, 0, g->why, sizeof(g->why));
+}
+
+static void on_event(const struct fng_event *e, void *ctx)
+{
+	Fnguard__V1__AgentMessage m = FNGUARD__V1__AGENT_MESSAGE__INIT;
+	Fnguard__V1__AgentDenial d = FNGUARD__V1__AGENT_DENIAL__INIT;
+	struct guest *g = ctx;
+	int err;
+
+	d.invocation = (char *)(g->invocation ? g->invocation : "");
+	d.event.data = (uint8_t *)e;
+	d.event.len = sizeof(*e);
+	m.msg_case = FNGUARD__V1__AGENT_MESSAGE__MSG_DENIAL;
+	m.denial = &d;
+	err = wire_write_message(g->ctl, &m.base, 0);
+	if (err)
+		log_warnx("guest: cannot send a denial: %s", wire_strerror(err));
+}
+
+/* agent_serve's events hook: the ring buffer has events, or a result is about to be sent. */
+static void events_ready(void *ctx, const char *invocation)
+{
+	struct guest *g = ctx;
+
+	g->invocation = invocation;
+	bpf_backend_events_read(g->bpf, 0);
+	g->invocation = NULL;
+}
+
+/* agent_serve's start hook: this handler is the environment's first exec again. */
+static void invocation_starts(void *ctx)
+{
+	struct guest *g = ctx;
+	int err = bpf_backend_env_reset_execs(g->bpf, &g->env);
+
+	/* Fails closed: the handler's exec is then counted as a child's. */
+	if (err)
+		log_warnx("guest: cannot reset the exec count: %s", strerror(-err));
+}
+
+static int bpf_open(struct guest *g)
+{
+	if (!g->plan.bpf)
+		return 0;
+	return bpf_backend_open(&g->bpf, g->plan.lsm, on_event, g);
+}
+
+/* Rule paths are the guest's own (/var/task is the code in the initramfs): root_fd 0. */
+static int bpf_install(struct guest *g)
+{
+	if (!g->plan.bpf)
+		return 0;
+	g->env.cgroup_fd = g->cg.fd;
+	g->env.cgroup_id = g->cg.id;
+	return bpf_backend_env_install(g->bpf, &g->env, g->policy, g->plan.bpf_sections);
+}
+
+static int guest_setup(struct guest *g)
+{
+	char port[300];
+
+	/* The kernel gave us an empty rootfs with the initramfs in it, and nothing mounted. */
+	STEP("mounting /proc", mount_fs("proc", "/proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL));
+	STEP("mounting /sys", mount_fs("sysfs", "/sys", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL));
+	STEP("mounting /dev", mount_fs("devtmpfs", "/dev", MS_NOSUID | MS_NOEXEC, "mode=0755"));
+	/* Early, so that every later failure can at least be read on the serial console. */
+	STEP("opening the console", console_open());
+	/* cgroup2, bpf and securityfs live in /sys: after it. backend_status_get() reads the
+	 * active LSMs from securityfs and finds cgroup2 in /proc/mounts. */
+	STEP("mounting /sys/fs/cgroup",
+	     mount_fs("cgroup2", "/sys/fs/cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL));
+	STEP("mounting /sys/fs/bpf", mount_fs("bpf", "/sys/fs/bpf", MS_NOSUID | MS_NODEV, NULL));
+	STEP("mounting /sys/kernel/security", mount_fs("securityfs", "/sys/kernel/security",
+						       MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL));
+	/* The virtio transport and the console driver are modules in Debian's kernel. */
+	STEP("loading kernel modules", modules_load(g));
+	STEP("finding the control port", port_wait(g, port, sizeof(port)));
+	STEP("opening the control port", port_open(g, port));
+	STEP("waiting for the host on the control port", port_wait_host(g));
+	/* From here on every failure reaches the daemon. */
+	STEP("loading the policy", policy_load(g));
+	STEP("checking what the guest kernel can enforce", plan_check(g));
+	STEP("creating the cgroup", cgroup_env_create("env", &g->cg));
+	/* Limits before any process is in the cgroup (cgroup_env_limits requires it). */
+	STEP("applying limits.pids", limits_apply(g));
+	/* The agent joins first so that every handler it forks starts in the cgroup. */
+	STEP("joining the cgroup", cgroup_enter(&g->cg));
+	STEP("loading the BPF programs", bpf_open(g));
+	/* Before /tmp is mounted: a /tmp rule is keyed by the mount point, which outlives the
+	 * fresh tmpfs of every reset (the ancestry walk crosses into it). */
+	STEP("installing the policy", bpf_install(g));
+	STEP("mounting /tmp", agent_tmp_mount("/tmp", g->policy->limits.tmp_size_bytes));
+	return 0;
+}
+
+static void guest_send_failure(struct guest *g)
+{
+	/* Non-blocking: a host that is gone must not keep the guest from powering off. */
+	fcntl(g->ctl, F_SETFL, O_NONBLOCK);
+	agent_failure_write(g->ctl, g->step, g->err, g->why[0] ? g->why : NULL);
+}
+
+static __attribute__((noreturn)) void guest_power_off(void)
+{
+	sync();
+	reboot(RB_POWER_OFF);
+	/* Not reached unless reboot() is refused; exiting would panic the kernel. */
+	for (;;)
+		pause();
+}
+
+int main(void)
+{
+	static struct guest g = {.ctl = -1, .cg = {.fd = -1}};
+	struct agent_config cfg;
+	int err;
+
+	log_init("fnguard-agent", 0);
+	if (getpid() != 1)
+		fatalx("must run as PID 1 of a microVM guest (/init)");
+	err = guest_setup(&g);
+	if (err) {
+		log_warnx("%s: %s", g.step, g.why[0] ? g.why : strerror(-err));
+		if (g.ctl >= 0)
+			guest_send_failure(&g);
+		guest_power_off();
+	}
+	cfg = (struct agent_config){
+	    .policy = g.policy,
+	    .seccomp = g.plan.seccomp,
+	    .socket_rules = g.plan.socket_rules,
+	    .uid = GUEST_UID,
+	    .gid = GUEST_GID,
+	    .tmp_size = g.policy->limits.tmp_size_bytes,
+	    .events_fd = g.bpf ? bpf_backend_events_fd(g.bpf) : -1,
+	    .events_fn = g.bpf ? events_ready : NULL,
+	    .start_fn = g.bpf ? invocation_starts : NULL,
+	    .hook_ctx = &g,
+	};
+	err = agent_serve(&cfg, g.ctl);
+	if (err)
+		log_warnx("serving the control channel: %s", strerror(-err));
+	guest_power_off();
+}
