@@ -9,6 +9,7 @@
 #   make test-vm     bench suites only (SUITE=name for one)
 #   make fuzz        run the fuzz targets (FUZZ_TIME=seconds each)
 #   make vmlinux     regenerate the pinned bpf/vmlinux.h from the cached Debian kernel
+#   make guest-initrd  the microVM guest image build/guest/microvm-initrd.cpio.gz (needs make deps)
 #   V=1              show the commands
 
 .DELETE_ON_ERROR:
@@ -44,6 +45,10 @@ ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) -D_GNU_SOURCE -fno-strict-aliasing \
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 # Guest binaries are static: the test kernel's initramfs has no libc of its own.
 GUEST_LIBS := -static -lbpf -lelf -lz -lseccomp -lyaml -lprotobuf-c
+# Except the microVM guest's agent: Debian has no static libkmod, so it is linked dynamically,
+# with libfnguard's libraries (those it uses: --as-needed), and tools/mkguest puts the
+# libraries ldd names, and the loader, in its initramfs.
+AGENT_LIBS := -Wl,--as-needed $(PKG_LIBS) -lkmod
 
 # ---------------------------------------------------------------- sources
 # Probes (bpf/probe_*.bpf.c) are small stand-alone objects. Every other bpf/*.bpf.c is one
@@ -69,7 +74,9 @@ CLI_SRCS   := $(wildcard tools/fnguard/*.c)
 CLI_OBJS   := $(patsubst %.c,$(OUT)/obj/%.o,$(CLI_SRCS))
 
 # fnguardd: its main file, and the rest (the agent included) as a library the unit tests use too.
-DMN_SRCS   := $(filter-out daemon/fnguardd.c,$(wildcard daemon/*.c daemon/agent/*.c))
+# daemon/agent/guest.c is the microVM guest's main (fnguard-agent), not part of the daemon.
+DMN_SRCS   := $(filter-out daemon/fnguardd.c daemon/agent/guest.c,\
+		$(wildcard daemon/*.c daemon/agent/*.c))
 DMN_OBJS   := $(patsubst %.c,$(OUT)/obj/%.o,$(DMN_SRCS))
 DMN_SAN    := $(patsubst %.c,$(OUT)/san/%.o,$(DMN_SRCS))
 
@@ -97,9 +104,9 @@ FUZZ_TIME  ?= 60
 KABI       := $(shell cat $(CACHE)/abi 2>/dev/null)
 KDIR       ?= $(if $(KABI),/usr/src/linux-headers-$(KABI)-amd64,/nonexistent)
 
-.PHONY: all deps demo bench-daemon test test-unit test-vm fuzz fuzz-ci vmlinux module clean bench
+.PHONY: all deps demo bench-daemon guest-initrd test test-unit test-vm fuzz fuzz-ci vmlinux module clean bench
 all: $(BPF_SKELS) $(OUT)/libfnguard.a $(OUT)/fnguard $(OUT)/fnguardd $(OUT)/guest/fnguard \
-	$(OUT)/guest/fnguardd $(VM_BINS) $(DEMO_FILES) module
+	$(OUT)/guest/fnguardd $(OUT)/guest/fnguard-agent $(VM_BINS) $(DEMO_FILES) module
 
 deps:
 	$(Q)tools/deps.sh --cache $(CACHE)
@@ -183,6 +190,16 @@ $(OUT)/guest/fnguard: $(CLI_OBJS) $(OUT)/libfnguard.a
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(GUEST_LIBS)
 
+# PID 1 of a microVM guest, and its initramfs (needs the kernel cache of 'make deps').
+$(OUT)/guest/fnguard-agent: $(OUT)/obj/daemon/agent/guest.o $(OUT)/obj/daemon/agent/agent.o \
+		$(OUT)/libfnguard.a
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(AGENT_LIBS)
+
+guest-initrd: $(OUT)/guest/fnguard-agent
+	$(Q)tools/mkguest --cache $(CACHE) --agent $< --out $(OUT)/guest/microvm-initrd.cpio.gz
+
 $(OUT)/guest/%: tests/vm/%.c tests/vm/tap.h $(OUT)/libfnguard.a $(BPF_SKELS)
 	$(call msg,CC-GUEST,$@)
 	$(Q)mkdir -p $(@D)
@@ -261,7 +278,7 @@ module:
 	fi
 
 # ---------------------------------------------------------------- tests
-test: all $(UNIT_BINS)
+test: all guest-initrd $(UNIT_BINS)
 	$(Q)rm -rf $(OUT)/results && mkdir -p $(OUT)/results
 	$(Q)tools/run-unit $(OUT)/results $(UNIT_BINS)
 	$(Q)FNGUARD=$(abspath $(OUT)/fnguard) tools/run-cli $(OUT)/results $(CLI_TESTS)

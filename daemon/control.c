@@ -394,7 +394,9 @@ static void api_list_envs(struct client *c, uint64_t id)
 		pe->id = e->id;
 		pe->function = e->fn->policy->function.name;
 		pe->version = e->fn->policy->function.version;
-		pe->kind = FNGUARD__V1__ENV_KIND__ENV_KIND_PROCESS;
+		pe->kind = e->fn->policy->environment.kind == FNG_ENV_PROCESS
+			       ? FNGUARD__V1__ENV_KIND__ENV_KIND_PROCESS
+			       : FNGUARD__V1__ENV_KIND__ENV_KIND_MICROVM;
 		pe->state = phase_of(e);
 		pe->age_ns = (uint64_t)(now - e->started_mono);
 		pe->invocations = e->invocations;
@@ -413,10 +415,11 @@ static void api_status(struct client *c, uint64_t id)
 	const struct backend_status *st = backend_status_get();
 	Fnguard__V1__Response r = FNGUARD__V1__RESPONSE__INIT;
 	Fnguard__V1__StatusResult sr = FNGUARD__V1__STATUS_RESULT__INIT;
-	Fnguard__V1__Backend b[4], *bp[4];
+	Fnguard__V1__Backend b[6], *bp[6];
 	const struct backend_support *sup[4] = {&st->bpf_lsm, &st->kmod, &st->cgroup_net,
 						&st->seccomp};
 	static const char *const names[4] = {"bpf-lsm", "kmod", "cgroup-net", "seccomp"};
+	char vmwhy[400] = "", kvmwhy[200] = "";
 
 	for (int i = 0; i < 4; i++) {
 		fnguard__v1__backend__init(&b[i]);
@@ -425,7 +428,22 @@ static void api_status(struct client *c, uint64_t id)
 		b[i].reason = (char *)(sup[i]->ok ? "" : sup[i]->why);
 		bp[i] = &b[i];
 	}
-	sr.n_backends = 4;
+	/* microVM environments (their guest's kernel enforces), and whether KVM runs them. */
+	fnguard__v1__backend__init(&b[4]);
+	b[4].name = "microvm";
+	b[4].available = !env_microvm_available(vmwhy, sizeof(vmwhy));
+	b[4].reason = vmwhy;
+	fnguard__v1__backend__init(&b[5]);
+	b[5].name = "kvm";
+	b[5].available = env_microvm_accel_known() && !strcmp(env_microvm_accel(), "kvm");
+	if (!env_microvm_accel_known())
+		snprintf(kvmwhy, sizeof(kvmwhy), "not probed yet (at the first microVM start)");
+	else if (!b[5].available)
+		snprintf(kvmwhy, sizeof(kvmwhy), "guests run on TCG: %s", env_microvm_accel_why());
+	b[5].reason = kvmwhy;
+	bp[4] = &b[4];
+	bp[5] = &b[5];
+	sr.n_backends = 6;
 	sr.backends = bp;
 	sr.version = FNGUARDD_VERSION;
 	sr.uptime_ns = (uint64_t)(mono_ns() - D.started_mono);

@@ -34,6 +34,35 @@
 static void env_dispatch(struct fn *fn);
 static void env_stop(struct env *e, Fnguard__V1__EnvPhase phase, const char *reason);
 
+/* What differs between the kinds of environment: how one starts, is put under the policy,
+ * and goes away. */
+static const struct env_ops {
+	int (*start)(struct env *e, char *why, size_t whylen);
+	int (*enforce)(struct env *e, char *why, size_t whylen);
+	void (*destroy)(struct env *e);
+} env_process_ops = {env_process_start, env_process_enforce, env_process_destroy},
+  env_microvm_ops = {env_microvm_start, env_microvm_enforce, env_microvm_destroy};
+
+static const struct env_ops *env_ops(const struct env *e)
+{
+	return e->fn->policy->environment.kind == FNG_ENV_PROCESS ? &env_process_ops
+								   : &env_microvm_ops;
+}
+
+static bool env_is_microvm(const struct env *e)
+{
+	return e->fn->policy->environment.kind == FNG_ENV_MICROVM;
+}
+
+/* A guest that never reports ready is stopped after this (0: no bound, process envs). */
+static int env_boot_timeout_s(const struct env *e)
+{
+	if (!env_is_microvm(e))
+		return 0;
+	return !strcmp(env_microvm_accel(), "kvm") ? MICROVM_BOOT_TIMEOUT_KVM_S
+						   : MICROVM_BOOT_TIMEOUT_TCG_S;
+}
+
 static Fnguard__V1__EnvKind env_kind(const struct env *e)
 {
 	return e->fn->policy->environment.kind == FNG_ENV_PROCESS ? FNGUARD__V1__ENV_KIND__ENV_KIND_PROCESS
@@ -43,7 +72,18 @@ static Fnguard__V1__EnvKind env_kind(const struct env *e)
 static void env_emit_state(struct env *e, Fnguard__V1__EnvPhase phase, const char *reason)
 {
 	struct telemetry_event *t = ev_scratch();
+	char accel[200];
 
+	/* Which accelerator runs a guest, and why not KVM, is said where it starts and serves. */
+	if (env_is_microvm(e) && !reason[0] &&
+	    (phase == FNGUARD__V1__ENV_PHASE__ENV_PHASE_STARTING ||
+	     phase == FNGUARD__V1__ENV_PHASE__ENV_PHASE_READY)) {
+		const char *a = env_microvm_accel();
+
+		snprintf(accel, sizeof(accel), "microvm on %s%s%s", a, *env_microvm_accel_why() ? ": " : "",
+			 env_microvm_accel_why());
+		reason = accel;
+	}
 	telemetry_env_state(t, phase, env_kind(e), reason);
 	emit(t, e->fn, e, NULL);
 }
@@ -223,7 +263,7 @@ static void env_stop(struct env *e, Fnguard__V1__EnvPhase phase, const char *rea
 		close(e->timer.fd);
 		e->timer.fd = -1;
 	}
-	env_process_destroy(e);
+	env_ops(e)->destroy(e);
 	if (e->pid > 0 && waitpid(e->pid, NULL, WNOHANG) == e->pid)
 		e->pid = 0;
 	env_emit_state(e, phase, reason);
@@ -348,10 +388,15 @@ static int env_start(struct fn *fn)
 		snprintf(why, sizeof(why), "timerfd: %s", strerror(errno));
 		goto fail;
 	}
-	err = env_process_start(e, why, sizeof(why));
+	err = env_ops(e)->start(e, why, sizeof(why));
 	if (err)
 		goto fail;
 	fcntl(e->ctl.fd, F_SETFL, O_NONBLOCK);
+	if (env_boot_timeout_s(e)) {
+		struct itimerspec its = {.it_value.tv_sec = env_boot_timeout_s(e)};
+
+		timerfd_settime(e->timer.fd, 0, &its, NULL);
+	}
 	if (loop_add(&e->ctl, EPOLLIN) || loop_add(&e->timer, EPOLLIN)) {
 		err = -errno;
 		snprintf(why, sizeof(why), "epoll: %s", strerror(errno));
@@ -393,12 +438,14 @@ static void env_dispatch(struct fn *fn)
 /* ------------------------------------------------------------------ the agent channel */
 
 /* Checks a seccomp denial the agent sends: it must look like what seccomp_notify makes. */
-static int denial_check(const ProtobufCBinaryData *b, struct fng_event *ev)
+static int denial_check(const struct env *e, const ProtobufCBinaryData *b, struct fng_event *ev)
 {
 	if (b->len != sizeof(*ev))
 		return -EBADMSG;
 	memcpy(ev, b->data, sizeof(*ev));
-	if (ev->class != FNG_CLASS_SYSCALL && ev->class != FNG_CLASS_NETWORK)
+	/* A guest's agent also relays what its own kernel denied: files and exec too. */
+	if (ev->class != FNG_CLASS_SYSCALL && ev->class != FNG_CLASS_NETWORK &&
+	    !(env_is_microvm(e) && (ev->class == FNG_CLASS_FILE || ev->class == FNG_CLASS_EXEC)))
 		return -EBADMSG;
 	ev->comm[sizeof(ev->comm) - 1] = 0;
 	ev->target.path[sizeof(ev->target.path) - 1] = 0;
@@ -426,7 +473,8 @@ static int env_agent_message(struct env *e, const Fnguard__V1__AgentMessage *m, 
 	switch (m->msg_case) {
 	case FNGUARD__V1__AGENT_MESSAGE__MSG_READY:
 		if (e->state == ENV_STARTING) {
-			if (env_process_enforce(e, why, whylen))
+			timer_disarm(e); /* the boot timeout */
+			if (env_ops(e)->enforce(e, why, whylen))
 				return -EPROTO;
 			e->init_ns = (uint64_t)(mono_ns() - e->started_mono);
 			log_debug("env %s ready in %.1f ms", e->id, e->init_ns / 1e6);
@@ -449,7 +497,7 @@ static int env_agent_message(struct env *e, const Fnguard__V1__AgentMessage *m, 
 		}
 		return 0;
 	case FNGUARD__V1__AGENT_MESSAGE__MSG_DENIAL:
-		if (denial_check(&m->denial->event, &ev)) {
+		if (denial_check(e, &m->denial->event, &ev)) {
 			snprintf(why, whylen, "agent: malformed denial");
 			return -EPROTO;
 		}
@@ -562,7 +610,17 @@ static void env_timer_event(struct watch *w, uint32_t events)
 	uint64_t ticks;
 	struct inv *inv;
 
-	if (read(w->fd, &ticks, sizeof(ticks)) != sizeof(ticks) || !e->cur)
+	if (read(w->fd, &ticks, sizeof(ticks)) != sizeof(ticks))
+		return;
+	if (e->state == ENV_STARTING) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "the guest did not report ready within %d s",
+			 env_boot_timeout_s(e));
+		env_stop(e, FNGUARD__V1__ENV_PHASE__ENV_PHASE_FAILED, why);
+		return;
+	}
+	if (!e->cur)
 		return;
 	/* The whole environment: a handler's children must not outlive its timeout. */
 	inv = e->cur;

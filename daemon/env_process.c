@@ -139,28 +139,10 @@ static int root_switch(void)
 	return chdir("/") ? -errno : 0;
 }
 
-struct child_step {
-	const char *step;
-	int err;
-};
-
-#define STEP(s, expr)                                                                              \
-	do {                                                                                       \
-		int __e = (expr);                                                                  \
-		if (__e) {                                                                         \
-			st->step = (s);                                                            \
-			st->err = __e < 0 ? __e : -EIO;                                            \
-			return st->err;                                                            \
-		}                                                                                  \
-	} while (0)
-
-static int errno_or(int r)
-{
-	return r ? -errno : 0;
-}
+#define STEP(s, expr) SETUP_STEP(st, s, expr)
 
 /* In the child, PID 1 of the new namespaces, with the control channel on fd 3. */
-static int env_child_setup(struct env *e, struct child_step *st)
+static int env_child_setup(struct env *e, struct setup_step *st)
 {
 	const struct fng_policy *p = e->fn->policy;
 	char code[64], host[64];
@@ -210,7 +192,7 @@ static void env_child(struct env *e, int ctl)
 	    .gid = D.cfg.run_gid,
 	    .tmp_size = e->fn->policy->limits.tmp_size_bytes,
 	};
-	struct child_step st = {0};
+	struct setup_step st = {0};
 	sigset_t none;
 
 	sigemptyset(&none);
@@ -220,14 +202,7 @@ static void env_child(struct env *e, int ctl)
 		close(ctl);
 	}
 	if (env_child_setup(e, &st)) {
-		Fnguard__V1__AgentMessage m = FNGUARD__V1__AGENT_MESSAGE__INIT;
-		Fnguard__V1__AgentFailure f = FNGUARD__V1__AGENT_FAILURE__INIT;
-
-		f.step = (char *)st.step;
-		f.error = strerror(-st.err);
-		m.msg_case = FNGUARD__V1__AGENT_MESSAGE__MSG_FAILURE;
-		m.failure = &f;
-		wire_write_message(3, &m.base, 0);
+		agent_failure_write(3, st.step, st.err, NULL);
 		_exit(1);
 	}
 	_exit(agent_serve(&acfg, 3) ? 1 : 0);

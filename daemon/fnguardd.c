@@ -185,6 +185,13 @@ static void usage(FILE *f)
 		"                      queue_max: N               waiting invocations per function (64)\n"
 		"                      run_as: UID:GID            the handlers' user (65534:65534)\n"
 		"                      pin_dir: DIR               on bpffs (/sys/fs/bpf/fnguardd)\n"
+		"                      qemu: FILE                 (qemu-system-x86_64 in PATH)\n"
+		"                      microvm_kernel: FILE       guest kernel (the one make deps\n"
+		"                                                 caches in /var/cache/fnguard)\n"
+		"                      microvm_initrd: FILE       guest image (make guest-initrd;\n"
+		"                                                 default: guest/ beside fnguardd)\n"
+		"                      microvm_accel: auto|kvm|tcg  (auto: KVM if a probe guest\n"
+		"                                                 runs under it, else TCG)\n"
 		"  --foreground      stay in the foreground and log to stderr\n"
 		"  -n                check the configuration, print 'configuration OK', exit\n"
 		"  -v                debug logging\n"
@@ -192,6 +199,51 @@ static void usage(FILE *f)
 		"Examples:\n"
 		"  fnguardd --foreground\n"
 		"  fnguardd --socket /tmp/fng.sock --state-dir /tmp/fng-state --foreground\n");
+}
+
+/*
+ * Where microVM environments find QEMU, the guest kernel and the guest image unless the
+ * configuration says: qemu-system-x86_64 in PATH, the kernel 'make deps' caches, and
+ * guest/microvm-initrd.cpio.gz beside this binary (how 'make' lays out build/).
+ */
+static void microvm_defaults(void)
+{
+	static char qemu[512], kernel[512], initrd[512];
+	const char *path = getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin";
+	char abi[128] = "", self[400], *slash;
+	ssize_t n;
+	FILE *f;
+
+	for (const char *p = path; *p;) {
+		size_t len = strcspn(p, ":");
+
+		snprintf(qemu, sizeof(qemu), "%.*s/qemu-system-x86_64", (int)len, p);
+		if (!access(qemu, X_OK)) {
+			D.cfg.qemu = qemu;
+			break;
+		}
+		p += len + (p[len] == ':');
+	}
+	f = fopen("/var/cache/fnguard/abi", "re");
+	if (f) {
+		if (fgets(abi, sizeof(abi), f))
+			abi[strcspn(abi, "\n")] = 0;
+		fclose(f);
+	}
+	if (abi[0]) {
+		snprintf(kernel, sizeof(kernel), "/var/cache/fnguard/%s/vmlinuz", abi);
+		D.cfg.microvm_kernel = kernel;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = 0;
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = 0;
+			snprintf(initrd, sizeof(initrd), "%s/guest/microvm-initrd.cpio.gz", self);
+			D.cfg.microvm_initrd = initrd;
+		}
+	}
 }
 
 static int config_set(const char *key, const char *val, int line, const char *file)
@@ -212,6 +264,17 @@ static int config_set(const char *key, const char *val, int line, const char *fi
 		D.cfg.max_envs_per_function = (unsigned)n;
 	else if (!strcmp(key, "queue_max") && num && n && n < 1000000)
 		D.cfg.queue_max = (unsigned)n;
+	else if (!strcmp(key, "qemu"))
+		D.cfg.qemu = strdup(val);
+	else if (!strcmp(key, "microvm_kernel"))
+		D.cfg.microvm_kernel = strdup(val);
+	else if (!strcmp(key, "microvm_initrd"))
+		D.cfg.microvm_initrd = strdup(val);
+	else if (!strcmp(key, "microvm_accel") &&
+		 (!strcmp(val, "auto") || !strcmp(val, "kvm") || !strcmp(val, "tcg")))
+		D.cfg.microvm_accel = !strcmp(val, "kvm")   ? MICROVM_ACCEL_KVM
+				      : !strcmp(val, "tcg") ? MICROVM_ACCEL_TCG
+							    : MICROVM_ACCEL_AUTO;
 	else if (!strcmp(key, "run_as")) {
 		unsigned u, g;
 
@@ -450,6 +513,7 @@ int main(int argc, char **argv)
 	D.cfg.run_uid = 65534;
 	D.cfg.run_gid = 65534;
 	D.cfg.pin_dir = "/sys/fs/bpf/fnguardd";
+	microvm_defaults();
 	log_init("fnguardd", 0);
 	while ((c = getopt_long(argc, argv, "s:d:c:fnvh", opts, NULL)) != -1) {
 		switch (c) {

@@ -82,7 +82,7 @@ struct env {
 	uint64_t invocations;
 	struct fng_cgroup cg;
 	struct bpf_env benv;
-	pid_t pid; /* the agent */
+	pid_t pid; /* the agent (process), QEMU (microvm) */
 	struct watch ctl;
 	struct wire_decoder dec;
 	struct watch timer; /* the running invocation's timeout */
@@ -119,6 +119,11 @@ struct fnguardd_config {
 	uid_t run_uid;	    /* the handlers' user */
 	gid_t run_gid;
 	const char *pin_dir; /* bpffs directory for pinned enforcement */
+	/* microVM environments */
+	const char *qemu;	    /* qemu-system-x86_64 */
+	const char *microvm_kernel; /* the guest kernel */
+	const char *microvm_initrd; /* the guest image (make guest-initrd) */
+	int microvm_accel;	    /* enum microvm_accel */
 };
 
 struct fnguardd {
@@ -170,6 +175,9 @@ struct env *env_by_cgroup(uint64_t cgroup_id);
 /* A denial in @e: from the kernel ring buffer or the agent's seccomp notifications. */
 void env_denial(struct env *e, const struct fng_event *ev);
 int envs_cleanup_stale(void);
+
+/* env_microvm.c */
+#include "env_microvm.h"
 
 /* env_process.c */
 int env_process_start(struct env *e, char *why, size_t whylen);

@@ -1,0 +1,714 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * A microVM environment: the function runs in a guest started by qemu-system-x86_64 -M microvm
+ * (KVM where it really works, else TCG). fnguard-agent is PID 1 of the guest: it puts the
+ * policy in force with the guest's own kernel (a host kernel cannot see inside a guest, so
+ * file and exec rules can only be enforced there) and serves the same control channel as in a
+ * process environment, over a virtio-serial port. The host confines the VMM around it, in the
+ * manner of Firecracker's jailer. Set-up is one ordered function per side, one error per step:
+ *
+ *   daemon: environment directory -> guest image (the common initrd, then the function's
+ *           policy and code appended as a cpio archive) -> cgroup -> limits -> control
+ *           channel -> clone into new mount, pid, ipc, uts and net namespaces
+ *   child:  join the cgroup -> close inherited fds -> private mounts -> new root (system
+ *           directories and the environment directory read-only, a minimal /dev) ->
+ *           pivot_root -> no_new_privs -> unprivileged uid -> seccomp -> exec QEMU
+ *           (-sandbox on: QEMU's own filter, from then on it cannot spawn or raise privileges)
+ *
+ * The guest reports ready only once the policy is in force; nothing of the function runs
+ * before. The daemon trusts no message of the agent (env.c checks each one).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/sched.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "agent.h"
+#include "env_microvm.h"
+#include "fnguardd.h"
+#include "fsutil.h"
+#include "log.h"
+
+/* The VMM's memory beyond the guest's RAM: QEMU itself and TCG's translation cache. */
+#define VMM_OVERHEAD_BYTES (256ull << 20)
+#define VMM_TB_SIZE_MIB 64
+#define VMM_PIDS 64
+/* The function's part of the guest image: what the daemon puts into it, at most. */
+#define CODE_MAX_BYTES (256ull << 20)
+#define CODE_MAX_FILES 100000
+
+static struct {
+	bool probed;
+	bool kvm;
+	char why[160]; /* why TCG, when it is */
+} accel;
+
+static int fs_touch(const char *path, mode_t mode)
+{
+	int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, mode);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- cpio (newc) writer */
+
+/*
+ * The function's policy and code, as an uncompressed newc archive appended to the guest's
+ * initrd: the kernel unpacks concatenated archives in order into its root file system. newc
+ * is the kernel's own initramfs format (Documentation/driver-api/early-userspace).
+ */
+struct cpio {
+	FILE *f;
+	unsigned ino;
+	uint64_t bytes;
+	unsigned files;
+	int err;
+};
+
+static void cpio_pad(struct cpio *c)
+{
+	static const char zero[4];
+	long pos = ftell(c->f);
+
+	if (pos > 0 && pos % 4)
+		fwrite(zero, 1, 4 - pos % 4, c->f);
+}
+
+static void cpio_entry(struct cpio *c, const char *name, unsigned mode, const void *data,
+		       size_t len)
+{
+	size_t nlen = strlen(name) + 1;
+
+	if (c->err)
+		return;
+	if (++c->files > CODE_MAX_FILES || (c->bytes += len) > CODE_MAX_BYTES) {
+		c->err = -EFBIG;
+		return;
+	}
+	fprintf(c->f, "070701%08X%08X%08X%08X%08X%08X%08zX%08X%08X%08X%08X%08zX%08X", ++c->ino,
+		mode, 0, 0, S_ISDIR(mode) ? 2 : 1, 0, len, 0, 0, 0, 0, nlen, 0);
+	fwrite(name, 1, nlen, c->f);
+	cpio_pad(c);
+	if (len) {
+		fwrite(data, 1, len, c->f);
+		cpio_pad(c);
+	}
+	if (ferror(c->f))
+		c->err = -EIO;
+}
+
+static struct cpio *code_cpio; /* nftw has no context argument */
+static size_t code_root_len;
+
+static int code_add(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	char name[4096];
+	/* Only the permission bits users expect to keep; never setuid, setgid or sticky. */
+	unsigned perm = st->st_mode & 0755;
+
+	(void)ftw;
+	if (snprintf(name, sizeof(name), "var/task%s", path + code_root_len) >= (int)sizeof(name)) {
+		code_cpio->err = -ENAMETOOLONG;
+		return 1;
+	}
+	if (type == FTW_D) {
+		cpio_entry(code_cpio, name, S_IFDIR | perm, NULL, 0);
+	} else if (type == FTW_SL) {
+		char target[4096];
+		ssize_t n = readlink(path, target, sizeof(target));
+
+		if (n > 0 && n < (ssize_t)sizeof(target))
+			cpio_entry(code_cpio, name, S_IFLNK | 0777, target, (size_t)n);
+	} else if (type == FTW_F && S_ISREG(st->st_mode)) {
+		size_t len = 0;
+
+		if ((uint64_t)st->st_size > CODE_MAX_BYTES) {
+			code_cpio->err = -EFBIG;
+			return 1;
+		}
+		char *data = fs_read_file(path, CODE_MAX_BYTES, &len);
+
+		if (!data) {
+			code_cpio->err = errno ? -errno : -EIO;
+			return 1;
+		}
+		cpio_entry(code_cpio, name, S_IFREG | perm, data, len);
+		free(data);
+	}
+	/* Devices, fifos and sockets in a code directory are not part of any function. */
+	return code_cpio->err ? 1 : 0;
+}
+
+/* ENVDIR/initrd: the common guest image, then /fnguard/policy.yaml and /var/task. */
+static int image_build(const struct env *e, const char *envdir, char *why, size_t whylen)
+{
+	const struct fn *fn = e->fn;
+	struct cpio c = {0};
+	char path[1024];
+	char *base = NULL;
+	size_t base_len = 0;
+	int err;
+
+	base = fs_read_file(D.cfg.microvm_initrd, 1u << 30, &base_len);
+	if (!base) {
+		err = errno ? -errno : -EIO;
+		snprintf(why, whylen, "reading the guest image %s: %s", D.cfg.microvm_initrd,
+			 strerror(-err));
+		return err;
+	}
+	snprintf(path, sizeof(path), "%s/initrd", envdir);
+	c.f = fopen(path, "wxe");
+	if (!c.f) {
+		err = -errno;
+		free(base);
+		snprintf(why, whylen, "creating %s: %s", path, strerror(errno));
+		return err;
+	}
+	fwrite(base, 1, base_len, c.f);
+	free(base);
+	/* The appended archive starts on a 4-byte boundary, as the kernel's unpacker expects. */
+	cpio_pad(&c);
+	cpio_entry(&c, "fnguard", S_IFDIR | 0755, NULL, 0);
+	cpio_entry(&c, "fnguard/policy.yaml", S_IFREG | 0644, fn->yaml, fn->yaml_len);
+	cpio_entry(&c, "var", S_IFDIR | 0755, NULL, 0);
+	code_cpio = &c;
+	code_root_len = strlen(fn->policy->function.code);
+	if (!c.err && nftw(fn->policy->function.code, code_add, 16, FTW_PHYS) < 0 && !c.err)
+		c.err = -errno;
+	code_cpio = NULL;
+	cpio_entry(&c, "TRAILER!!!", 0, NULL, 0);
+	if (fclose(c.f) && !c.err)
+		c.err = -errno;
+	if (c.err) {
+		snprintf(why, whylen, "packing the function's code %s: %s",
+			 fn->policy->function.code,
+			 c.err == -EFBIG ? "more than 256 MiB or 100000 files" : strerror(-c.err));
+		return c.err;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- the VMM's jail */
+
+/*
+ * Our own filter under QEMU's -sandbox: what a VMM never needs and an escaped one would want.
+ * Each entry says why it is here.
+ */
+static const struct {
+	const char *name;
+	const char *why;
+} vmm_deny[] = {
+    {"ptrace", "inspecting or injecting into other processes"},
+    {"process_vm_readv", "reading other processes' memory"},
+    {"process_vm_writev", "writing other processes' memory"},
+    {"bpf", "loading kernel programs, reading maps"},
+    {"perf_event_open", "kernel profiling, a frequent exploit primitive"},
+    {"init_module", "loading kernel modules"},
+    {"finit_module", "loading kernel modules"},
+    {"delete_module", "unloading kernel modules"},
+    {"kexec_load", "replacing the running kernel"},
+    {"kexec_file_load", "replacing the running kernel"},
+    {"mount", "changing the jail's mounts"},
+    {"umount2", "uncovering what the jail's mounts hide"},
+    {"pivot_root", "changing the jail's root"},
+    {"chroot", "changing the jail's root"},
+    {"unshare", "new namespaces (user namespaces give capabilities back)"},
+    {"setns", "joining other namespaces"},
+    {"keyctl", "the kernel keyrings of the host"},
+    {"add_key", "the kernel keyrings of the host"},
+    {"request_key", "the kernel keyrings of the host"},
+    {"userfaultfd", "a frequent exploit primitive (race widening)"},
+    {"open_by_handle_at", "opening host files by handle, around the jail's root"},
+    {"name_to_handle_at", "file handles of host files"},
+    {"acct", "process accounting of the host"},
+    {"swapon", "the host's swap"},
+    {"swapoff", "the host's swap"},
+    {"reboot", "the host's power"},
+    {"settimeofday", "the host's clock"},
+    {"clock_settime", "the host's clock"},
+    {"adjtimex", "the host's clock"},
+    {"syslog", "the host kernel's log"},
+};
+
+static int vmm_seccomp(void)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	int err = 0;
+
+	if (!ctx)
+		return -ENOMEM;
+	for (size_t i = 0; i < sizeof(vmm_deny) / sizeof(vmm_deny[0]) && !err; i++) {
+		int nr = seccomp_syscall_resolve_name(vmm_deny[i].name);
+
+		if (nr != __NR_SCMP_ERROR)
+			err = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
+	}
+	if (!err)
+		err = seccomp_load(ctx);
+	seccomp_release(ctx);
+	return err;
+}
+
+#define STEP(what, call) SETUP_STEP(st, what, call)
+
+/*
+ * The jail's root is built on a tmpfs mounted on ENVDIR/jail, in the jail's mount namespace
+ * only (not on /tmp: the state directory may be below it).
+ */
+static char jroot[640];
+#define JROOT jroot
+static const char *const jail_dirs[] = {"bin", "sbin", "lib", "lib64", "usr", "etc"};
+
+/* @rel inside the jail's root, in a static buffer (the child is single-threaded). */
+static const char *jpath(const char *rel)
+{
+	static char buf[2][700];
+	static int k;
+
+	k ^= 1;
+	snprintf(buf[k], sizeof(buf[k]), "%s%s", jroot, rel);
+	return buf[k];
+}
+
+static int bind_ro(const char *src, const char *dst)
+{
+	if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL))
+		return -errno;
+	return errno_or(mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID, NULL));
+}
+
+static int dev_node(const char *name)
+{
+	char src[64], dst[720];
+	int fd;
+
+	snprintf(src, sizeof(src), "/dev/%s", name);
+	snprintf(dst, sizeof(dst), "%s/dev/%s", jroot, name);
+	fd = open(dst, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return errno_or(mount(src, dst, NULL, MS_BIND, NULL));
+}
+
+static int jail_root(const char *envdir, bool kvm)
+{
+	struct stat st;
+	char dst[700];
+	int err;
+
+	if (mount("tmpfs", JROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m"))
+		return -errno;
+	for (size_t i = 0; i < sizeof(jail_dirs) / sizeof(jail_dirs[0]); i++) {
+		char src[32];
+
+		snprintf(src, sizeof(src), "/%s", jail_dirs[i]);
+		snprintf(dst, sizeof(dst), "%s/%s", jroot, jail_dirs[i]);
+		if (lstat(src, &st))
+			continue;
+		if (S_ISLNK(st.st_mode)) { /* merged /usr: /bin -> usr/bin */
+			char target[256];
+			ssize_t n = readlink(src, target, sizeof(target) - 1);
+
+			if (n <= 0)
+				return -EINVAL;
+			target[n] = 0;
+			if (symlink(target, dst))
+				return -errno;
+			continue;
+		}
+		if (mkdir(dst, 0755) || (err = bind_ro(src, dst)))
+			return err ? err : -errno;
+	}
+	/* Not recursive: the jail itself (ENVDIR/jail) stays out of its own /env. */
+	if (mkdir(jpath("/env"), 0755) || mount(envdir, jpath("/env"), NULL, MS_BIND, NULL) ||
+	    mount(NULL, jpath("/env"), NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID, NULL))
+		return -errno;
+	if (mount(D.cfg.microvm_kernel, jpath("/env/vmlinuz"), NULL, MS_BIND, NULL) ||
+	    mount(NULL, jpath("/env/vmlinuz"), NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL))
+		return -errno;
+	/* The console log is the only file QEMU writes on the host. */
+	snprintf(dst, sizeof(dst), "%.600s/console", envdir);
+	if (mount(dst, jpath("/env/console"), NULL, MS_BIND, NULL))
+		return -errno;
+	if (mkdir(jpath("/dev"), 0755))
+		return -errno;
+	if ((err = dev_node("null")) || (err = dev_node("zero")) || (err = dev_node("urandom")))
+		return err;
+	if (kvm && (err = dev_node("kvm")))
+		return err;
+	if (mkdir(jpath("/tmp"), 01777) || mkdir(jpath("/.old"), 0700))
+		return -errno;
+	return errno_or(mount(NULL, JROOT, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
+			      "mode=0755,size=1m"));
+}
+
+static int jail_pivot(void)
+{
+	if (chdir(JROOT))
+		return -errno;
+	if (syscall(SYS_pivot_root, ".", ".old"))
+		return -errno;
+	if (chdir("/") || umount2("/.old", MNT_DETACH))
+		return -errno;
+	return errno_or(rmdir("/.old") && errno != EROFS);
+}
+
+static int jail_user(bool kvm)
+{
+	gid_t groups[1];
+	int n = 0;
+	struct stat st;
+
+	/* /dev/kvm belongs to group kvm: the only group the VMM keeps. */
+	if (kvm && !stat("/dev/kvm", &st))
+		groups[n++] = st.st_gid;
+	if (setgroups((size_t)n, groups) || setresgid(D.cfg.run_gid, D.cfg.run_gid, D.cfg.run_gid) ||
+	    setresuid(D.cfg.run_uid, D.cfg.run_uid, D.cfg.run_uid))
+		return -errno;
+	return 0;
+}
+
+static int jail_setup(struct env *e, const char *envdir, bool kvm, struct setup_step *st)
+{
+	/* The cgroup first: every byte and thread QEMU ever has is counted and limited. */
+	STEP("joining the cgroup", cgroup_enter(&e->cg));
+	/* Nothing of the daemon leaks into the VMM: only the control channel (fd 3). */
+	STEP("closing inherited fds", errno_or(syscall(SYS_close_range, 4, ~0u, 0)));
+	STEP("making mounts private", errno_or(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)));
+	snprintf(jroot, sizeof(jroot), "%s/jail", envdir);
+	STEP("creating the jail's root", errno_or(mkdir(jroot, 0755) && errno != EEXIST));
+	STEP("building the jail's root", jail_root(envdir, kvm));
+	STEP("switching to the jail's root", jail_pivot());
+	STEP("setting no_new_privs", errno_or(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)));
+	/* Group and user last but one: mounts and pivot_root above need root. */
+	STEP("dropping to the unprivileged user", jail_user(kvm));
+	STEP("loading the VMM's seccomp filter", vmm_seccomp());
+	return 0;
+}
+
+static void jail_child(struct env *e, const char *envdir, char **argv, int ctl)
+{
+	static char *const envp[] = {"PATH=/usr/bin:/bin", NULL};
+	struct setup_step st = {0};
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (ctl != 3) {
+		dup2(ctl, 3);
+		close(ctl);
+	}
+	fcntl(3, F_SETFD, 0); /* QEMU gets it as -chardev socket,fd=3 */
+	if (!jail_setup(e, envdir, accel.kvm, &st)) {
+		execve(argv[0], argv, envp);
+		st.step = "executing QEMU";
+		st.err = -errno;
+	}
+	/* The daemon learns it from the channel, as from an agent. */
+	agent_failure_write(3, st.step, st.err, NULL);
+	_exit(1);
+}
+
+/* ---------------------------------------------------------------- the accelerator */
+
+/*
+ * KVM when it really runs a guest: /dev/kvm can exist and still hang a standard kernel (as on
+ * some nested hosts). The probe boots the guest image with KVM and no function, bounded in
+ * time: a guest that works powers itself off at once (the agent finds no policy).
+ */
+static void accel_probe(void)
+{
+	char append[] = "console=ttyS0 panic=-1 quiet";
+	char *argv[] = {(char *)D.cfg.qemu, "-M", "microvm", "-accel", "kvm", "-cpu", "host",
+			"-m", "128", "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
+			"-serial", "none", "-kernel", (char *)D.cfg.microvm_kernel, "-initrd",
+			(char *)D.cfg.microvm_initrd, "-append", append,
+			/* A port that goes nowhere: the agent finds it, has no policy, powers off. */
+			"-device", "virtio-serial-device", "-chardev", "null,id=ctl", "-device",
+			"virtserialport,chardev=ctl,name=fnguard.ctl", NULL};
+	int64_t deadline;
+	int status, fd;
+	pid_t pid;
+
+	accel.probed = true;
+	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(accel.why, sizeof(accel.why), "/dev/kvm: %s", strerror(errno));
+		return;
+	}
+	close(fd);
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (pid < 0) {
+		snprintf(accel.why, sizeof(accel.why), "probe: fork: %s", strerror(errno));
+		return;
+	}
+	deadline = mono_ns() + (int64_t)MICROVM_KVM_PROBE_S * 1000000000;
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (mono_ns() > deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			snprintf(accel.why, sizeof(accel.why),
+				 "KVM did not run the guest to its end within %d s", MICROVM_KVM_PROBE_S);
+			return;
+		}
+		usleep(20000);
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		accel.kvm = true;
+		return;
+	}
+	snprintf(accel.why, sizeof(accel.why), "QEMU with KVM failed (status %d)", status);
+}
+
+const char *env_microvm_accel(void)
+{
+	if (!accel.probed) {
+		switch (D.cfg.microvm_accel) {
+		case MICROVM_ACCEL_TCG:
+			accel.probed = true;
+			snprintf(accel.why, sizeof(accel.why), "configured (microvm_accel: tcg)");
+			break;
+		case MICROVM_ACCEL_KVM:
+			accel.probed = true;
+			accel.kvm = true;
+			break;
+		default:
+			log_info("microvm: probing KVM (at most %d s)", MICROVM_KVM_PROBE_S);
+			accel_probe();
+			log_info("microvm: %s%s%s", accel.kvm ? "KVM" : "TCG", accel.kvm ? "" : ": ",
+				 accel.why);
+		}
+	}
+	return accel.kvm ? "kvm" : "tcg";
+}
+
+bool env_microvm_accel_known(void)
+{
+	return accel.probed || D.cfg.microvm_accel != MICROVM_ACCEL_AUTO;
+}
+
+const char *env_microvm_accel_why(void)
+{
+	return accel.kvm ? "" : accel.why;
+}
+
+int env_microvm_available(char *why, size_t whylen)
+{
+	if (!D.cfg.qemu || access(D.cfg.qemu, X_OK)) {
+		snprintf(why, whylen, "QEMU (%s) is not there: install qemu-system-x86 (make deps)",
+			 D.cfg.qemu ? D.cfg.qemu : "qemu-system-x86_64");
+		return -ENOENT;
+	}
+	if (!D.cfg.microvm_kernel || access(D.cfg.microvm_kernel, R_OK)) {
+		snprintf(why, whylen, "no guest kernel (%s): set microvm_kernel, or run make deps",
+			 D.cfg.microvm_kernel ? D.cfg.microvm_kernel : "none found");
+		return -ENOENT;
+	}
+	if (!D.cfg.microvm_initrd || access(D.cfg.microvm_initrd, R_OK)) {
+		snprintf(why, whylen, "no guest image (%s): set microvm_initrd, or run make guest-initrd",
+			 D.cfg.microvm_initrd ? D.cfg.microvm_initrd : "none found");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- start, stop */
+
+static void env_dir(const struct env *e, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/envs/%s", D.cfg.state_dir, e->id);
+}
+
+int env_microvm_start(struct env *e, char *why, size_t whylen)
+{
+	const struct fng_policy *p = e->fn->policy;
+	bool kvm = !strcmp(env_microvm_accel(), "kvm");
+	char envdir[600], path[700], mem[32], smp[32], tcg[48], chr[32], append[256];
+	uint64_t ram_mib = p->limits.memory_bytes >> 20;
+	struct clone_args ca = {0};
+	int sv[2], err;
+	pid_t pid;
+
+	if (env_microvm_available(why, whylen))
+		return -ENOENT;
+	/* Below this the guest kernel cannot even unpack itself and the guest image. */
+	if (ram_mib < MICROVM_MIN_RAM_MIB)
+		ram_mib = MICROVM_MIN_RAM_MIB;
+	/* 1. The environment's directory: its image, its console log. */
+	env_dir(e, envdir, sizeof(envdir));
+	snprintf(path, sizeof(path), "%s/envs", D.cfg.state_dir);
+	err = fs_mkdir_p(path, 0711);
+	if (!err && mkdir(envdir, 0755))
+		err = -errno;
+	if (err) {
+		snprintf(why, whylen, "creating %s: %s", envdir, strerror(-err));
+		return err;
+	}
+	/* 2. The guest image, with the function's policy and code. */
+	err = image_build(e, envdir, why, whylen);
+	if (err)
+		return err;
+	/* Mount points for what the jail binds there: the kernel (read-only), the console. */
+	snprintf(path, sizeof(path), "%s/vmlinuz", envdir);
+	err = fs_touch(path, 0644);
+	snprintf(path, sizeof(path), "%s/console", envdir);
+	if (!err)
+		err = fs_touch(path, 0600);
+	if (!err && chown(path, D.cfg.run_uid, D.cfg.run_gid))
+		err = -errno;
+	if (err) {
+		snprintf(why, whylen, "creating %s: %s", path, strerror(-err));
+		return err;
+	}
+	/* 3. The cgroup and its limits before QEMU is in it: guest RAM plus the VMM's own. */
+	err = cgroup_env_create(e->id, &e->cg);
+	if (err) {
+		snprintf(why, whylen, "creating the cgroup: %s", strerror(-err));
+		return err;
+	}
+	err = cgroup_env_limits(&e->cg, VMM_PIDS, (ram_mib << 20) + VMM_OVERHEAD_BYTES, why, whylen);
+	if (!err)
+		err = cgroup_env_cpu(&e->cg, p->limits.cpus, why, whylen);
+	if (err)
+		return err;
+	/* 4. The control channel: a virtio-serial port of the guest, our end a socketpair. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
+		err = -errno;
+		snprintf(why, whylen, "creating the control channel: %s", strerror(errno));
+		return err;
+	}
+	snprintf(mem, sizeof(mem), "%llu", (unsigned long long)ram_mib);
+	snprintf(smp, sizeof(smp), "%u", p->limits.cpus ? p->limits.cpus : 1);
+	snprintf(tcg, sizeof(tcg), "tcg,tb-size=%d", VMM_TB_SIZE_MIB);
+	snprintf(chr, sizeof(chr), "socket,id=ctl,fd=3");
+	/* TCG: the early TSC calibration can hang an emulated guest on a loaded host. */
+	snprintf(append, sizeof(append), "console=ttyS0 panic=-1 quiet%s fnguard.env=%s",
+		 kvm ? "" : " tsc_early_khz=2000000", e->id);
+	{
+		char *argv[] = {(char *)D.cfg.qemu, "-M", "microvm", "-accel", kvm ? "kvm" : tcg,
+				"-cpu", kvm ? "host" : "max", "-m", mem, "-smp", smp, "-nodefaults",
+				"-no-user-config", "-nographic", "-no-reboot",
+				"-sandbox",
+				"on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
+				"-serial", "file:/env/console", "-kernel", "/env/vmlinuz", "-initrd",
+				"/env/initrd", "-append", append, "-device", "virtio-serial-device",
+				"-chardev", chr, "-device", "virtserialport,chardev=ctl,name=fnguard.ctl",
+				NULL};
+
+		/* 5. QEMU, PID 1 of new namespaces: no network, no view of the host's processes. */
+		ca.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET;
+		ca.exit_signal = SIGCHLD;
+		fflush(NULL);
+		pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+		if (pid == 0) {
+			close(sv[0]);
+			jail_child(e, envdir, argv, sv[1]);
+		}
+	}
+	if (pid < 0) {
+		err = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		snprintf(why, whylen, "creating the namespaces: %s", strerror(errno));
+		return err;
+	}
+	close(sv[1]);
+	e->pid = pid;
+	e->ctl.fd = sv[0];
+	return 0;
+}
+
+/* The guest's kernel enforces the policy; the agent reports ready once it does. */
+int env_microvm_enforce(struct env *e, char *why, size_t whylen)
+{
+	(void)e;
+	(void)why;
+	(void)whylen;
+	return 0;
+}
+
+/* The guest's last console lines, into the daemon's debug log: why a guest died, often. */
+static void console_tail(const struct env *e, const char *envdir)
+{
+	char path[700], buf[2048];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/console", envdir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (lseek(fd, 0, SEEK_END) > (off_t)sizeof(buf) - 1)
+		lseek(fd, -(off_t)(sizeof(buf) - 1), SEEK_END);
+	else
+		lseek(fd, 0, SEEK_SET);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = 0;
+	for (char *line = strtok(buf, "\r\n"); line; line = strtok(NULL, "\r\n"))
+		log_debug("env %s console: %s", e->id, line);
+}
+
+void env_microvm_destroy(struct env *e)
+{
+	char envdir[600], path[700];
+	static const char *const files[] = {"initrd", "vmlinuz", "console", "jail"};
+
+	if (e->pid > 0)
+		kill(e->pid, SIGKILL);
+	if (e->cg.fd >= 0 && e->cg.path[0]) {
+		int left = cgroup_kill_all(&e->cg);
+
+		if (left > 0)
+			log_warnx("env %s: %d process(es) survived SIGKILL", e->id, left);
+	}
+	/* Reaped before its cgroup goes: newer kernels keep an unreaped task's cgroup busy.
+	 * A VMM gets SIGKILL and has nothing to wait for, so the wait is short (bounded). */
+	for (int i = 0; e->pid > 0 && i < 300; i++) {
+		pid_t r = waitpid(e->pid, NULL, WNOHANG);
+
+		if (r == e->pid || (r < 0 && errno == ECHILD))
+			e->pid = 0;
+		else
+			usleep(10000);
+	}
+	if (e->cg.path[0])
+		cgroup_env_destroy(&e->cg);
+	env_dir(e, envdir, sizeof(envdir));
+	console_tail(e, envdir);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", envdir, files[i]);
+		if (unlink(path) && errno == EISDIR)
+			rmdir(path);
+	}
+	rmdir(envdir);
+}
