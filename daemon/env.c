@@ -143,7 +143,11 @@ static void inv_complete(struct env *e, struct inv *inv, Fnguard__V1__Outcome ou
 	rec->duration_ns = inv->start_mono ? (uint64_t)(mono_ns() - inv->start_mono) : 0;
 	if (res && res->duration_ns && res->duration_ns < rec->duration_ns)
 		rec->duration_ns = res->duration_ns;
-	rec->memory_peak_bytes = e ? cgroup_env_memory_peak(&e->cg) : 0;
+	/* A guest's memory is the VMM's to the host: its agent measures the environment. */
+	if (e && env_is_microvm(e))
+		rec->memory_peak_bytes = res ? res->memory_peak_bytes : 0;
+	else
+		rec->memory_peak_bytes = e ? cgroup_env_memory_peak(&e->cg) : 0;
 	rec->cpu_user_ns = res ? res->cpu_user_ns : 0;
 	rec->cpu_system_ns = res ? res->cpu_system_ns : 0;
 	rec->outcome = outcome;
@@ -192,7 +196,7 @@ static Fnguard__V1__Outcome outcome_of(struct env *e, const Fnguard__V1__AgentRe
 {
 	if (r->error && *r->error)
 		return FNGUARD__V1__OUTCOME__OUTCOME_ERROR;
-	if (cgroup_env_oom_kills(&e->cg) > e->oom_kills)
+	if (cgroup_env_oom_kills(&e->cg) > e->oom_kills || (env_is_microvm(e) && r->oom))
 		return FNGUARD__V1__OUTCOME__OUTCOME_OOM;
 	if (r->signaled)
 		return FNGUARD__V1__OUTCOME__OUTCOME_CRASH;
@@ -455,9 +459,20 @@ static int denial_check(const struct env *e, const ProtobufCBinaryData *b, struc
 void env_denial(struct env *e, const struct fng_event *ev)
 {
 	struct telemetry_event *t = ev_scratch();
+	struct fng_event guest;
 
 	if (e->cur)
 		e->cur->denials++;
+	/* A guest's clock is its own: its agent relays each denial at once, so the time it
+	 * arrives is the time to tell (within milliseconds). */
+	if (env_is_microvm(e)) {
+		struct timespec now;
+
+		guest = *ev;
+		clock_gettime(CLOCK_BOOTTIME, &now);
+		guest.ts_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+		ev = &guest;
+	}
 	telemetry_denial(t, ev, e->fn->policy, D.boot_to_real_ns);
 	emit(t, e->fn, e, e->cur);
 }
@@ -565,7 +580,9 @@ static void env_ctl_event(struct watch *w, uint32_t events)
 			if (e->fail_why[0])
 				snprintf(why, sizeof(why), "%s", e->fail_why);
 			else if (n == 0)
-				snprintf(why, sizeof(why), "the agent exited");
+				snprintf(why, sizeof(why), "%s",
+					 env_is_microvm(e) ? "the guest is gone (QEMU exited or was killed)"
+							   : "the agent exited");
 			else
 				snprintf(why, sizeof(why), "control channel: %s", wire_strerror((int)n));
 			break;

@@ -484,7 +484,12 @@ static void accel_probe(void)
 		accel.kvm = true;
 		return;
 	}
-	snprintf(accel.why, sizeof(accel.why), "QEMU with KVM failed (status %d)", status);
+	if (WIFSIGNALED(status))
+		snprintf(accel.why, sizeof(accel.why), "QEMU with KVM died of signal %d (%s)",
+			 WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else
+		snprintf(accel.why, sizeof(accel.why), "QEMU with KVM exited with status %d",
+			 WEXITSTATUS(status));
 }
 
 const char *env_microvm_accel(void)

@@ -46,6 +46,7 @@ struct agent {
 	int notify[AGENT_MAX_NOTIFY];
 	/* The invocation running, when pid > 0. */
 	pid_t pid;
+	uint64_t oom_kills; /* the guest cgroup's count when it started (cfg->cg) */
 	char id[128];
 	uint8_t *payload;
 	size_t payload_len, payload_off;
@@ -159,6 +160,13 @@ static void handler_exec(const struct agent *a, const Fnguard__V1__AgentInvoke *
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
+	/* First: the policy applies to the handler from its first step of its own. */
+	if (cfg->cg) {
+		int err = cgroup_enter(cfg->cg);
+
+		if (err)
+			handler_fail(errpipe, err);
+	}
 	setsid();
 	for (int i = 0; i < 3; i++)
 		if (dup2(fds[i], i) < 0)
@@ -256,6 +264,10 @@ static int invocation_start(struct agent *a, const Fnguard__V1__AgentInvoke *inv
 	a->payload_len = inv->payload.len;
 	if (a->cfg->start_fn)
 		a->cfg->start_fn(a->cfg->hook_ctx);
+	if (a->cfg->cg) {
+		a->oom_kills = cgroup_env_oom_kills(a->cfg->cg);
+		cgroup_env_memory_peak_reset(a->cfg->cg);
+	}
 	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) ||
 	    pipe2(ep, O_CLOEXEC) || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
 		child_err = -errno;
@@ -406,6 +418,10 @@ static int invocation_finish(struct agent *a, int start_err)
 	r.duration_ns = ts_ns(&now) - ts_ns(&a->start);
 	r.cpu_user_ns = tv_ns(&a->ru.ru_utime);
 	r.cpu_system_ns = tv_ns(&a->ru.ru_stime);
+	if (a->cfg->cg) {
+		r.memory_peak_bytes = cgroup_env_memory_peak(a->cfg->cg);
+		r.oom = cgroup_env_oom_kills(a->cfg->cg) > a->oom_kills;
+	}
 	if (start_err) {
 		snprintf(why, sizeof(why), "cannot execute the handler: %s", strerror(-start_err));
 		r.error = why;

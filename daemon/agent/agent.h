@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cgroup.h"
 #include "policy.h"
 
 /* Payload and response limit (spec/policy.md, the Lambda synchronous limit). */
@@ -41,6 +42,10 @@ struct agent_config {
 	 * starts (exec.children counts execs from the handler's start). */
 	int events_fd;
 	void (*events_fn)(void *ctx, const char *invocation);
+	/* A guest's environment cgroup: each handler joins it before it is executed, and its
+	 * memory peak and OOM kills go into each result. NULL in a process environment, which
+	 * is in its cgroup as a whole and measured by the daemon, from outside. */
+	const struct fng_cgroup *cg;
 	void (*start_fn)(void *ctx);
 	void *hook_ctx;
 };

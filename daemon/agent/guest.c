@@ -5,7 +5,8 @@
  * (Firecracker's jailer), then serves the control channel with agent_serve():
  *
  *   file systems -> console -> kernel modules -> control port -> policy -> plan ->
- *   cgroup -> limits -> join the cgroup -> BPF backend -> policy in force -> /tmp -> serve
+ *   cgroup -> limits -> BPF backend -> policy in force -> /tmp -> serve (each handler joins
+ *   the cgroup before it is executed; the agent stays outside, unconfined by the policy)
  *
  * Everything before the control port can only be reported on the serial console; everything
  * after it is reported to the daemon as AgentFailure. Either way the guest powers off: PID 1
@@ -258,8 +259,13 @@ static int plan_check(struct guest *g)
 
 static int limits_apply(struct guest *g)
 {
-	/* Memory is the VM's RAM, set by the host: only pids is a cgroup limit here. */
-	return cgroup_env_limits(&g->cg, g->policy->limits.pids, 0, g->why, sizeof(g->why));
+	/*
+	 * The VM's RAM is limits.memory, set by the host; memory.max at the same size is never the
+	 * tighter bound, but enables the memory controller here, whose memory.peak and oom_kill
+	 * counts each result reports.
+	 */
+	return cgroup_env_limits(&g->cg, g->policy->limits.pids, g->policy->limits.memory_bytes,
+				 g->why, sizeof(g->why));
 }
 
 static void on_event(const struct fng_event *e, void *ctx)
@@ -345,8 +351,8 @@ static int guest_setup(struct guest *g)
 	STEP("creating the cgroup", cgroup_env_create("env", &g->cg));
 	/* Limits before any process is in the cgroup (cgroup_env_limits requires it). */
 	STEP("applying limits.pids", limits_apply(g));
-	/* The agent joins first so that every handler it forks starts in the cgroup. */
-	STEP("joining the cgroup", cgroup_enter(&g->cg));
+	/* The agent stays outside the cgroup, unconfined by the function's policy (it reads its
+	 * cgroup's counters, resets /tmp): each handler joins it before it is executed. */
 	STEP("loading the BPF programs", bpf_open(g));
 	/* Before /tmp is mounted: a /tmp rule is keyed by the mount point, which outlives the
 	 * fresh tmpfs of every reset (the ancestry walk crosses into it). */
@@ -398,6 +404,7 @@ int main(void)
 	    .events_fn = g.bpf ? events_ready : NULL,
 	    .start_fn = g.bpf ? invocation_starts : NULL,
 	    .hook_ctx = &g,
+	    .cg = &g.cg, /* each handler joins it; its counters go into each result */
 	};
 	err = agent_serve(&cfg, g.ctl);
 	if (err)
