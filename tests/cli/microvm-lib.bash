@@ -34,6 +34,9 @@ fi
 qemus() { pgrep -f "fnguard\\.env=env-[0-9]+-$daemon_pid( |\$)" | wc -l; }
 export FNGUARD_SOCKET=$tmp/fnguard.sock
 printf 'pin_dir: %s\nmicrovm_accel: auto\n' "$pin" >"$tmp/fnguardd.conf"
+# A test's own guest image (microvm_hostile.sh).
+[ -n "${FNGUARD_MICROVM_TEST_IMAGE:-}" ] &&
+	printf 'microvm_initrd: %s\n' "$FNGUARD_MICROVM_TEST_IMAGE" >>"$tmp/fnguardd.conf"
 "$fngd" --foreground -v --config "$tmp/fnguardd.conf" --state-dir "$tmp/state" 2>"$tmp/log" &
 dpid=$!
 daemon_pid=$dpid
