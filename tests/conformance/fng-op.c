@@ -565,11 +565,35 @@ static int dispatch(int argc, char **argv)
 	return SETUP_FAILED;
 }
 
+/*
+ * As a function's handler (a microVM environment, tests/cli/microvm_conformance.sh) fng-op gets
+ * no arguments: they come as the payload on stdin, separated by spaces. Reading a pipe opens no
+ * file, so the policy under test decides nothing before the operation itself.
+ */
+static int args_from_stdin(char ***argv)
+{
+	static char buf[4096];
+	static char *v[64];
+	size_t len = fread(buf, 1, sizeof(buf) - 1, stdin);
+	int n = 1;
+
+	buf[len] = 0;
+	v[0] = "fng-op";
+	for (char *t = strtok(buf, " \n"); t && n < 63; t = strtok(NULL, " \n"))
+		v[n++] = t;
+	v[n] = NULL;
+	*argv = v;
+	return n; /* argc */
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: fng-op OP ARG...\n");
-		return SETUP_FAILED;
+		argc = args_from_stdin(&argv);
+		if (argc < 2) {
+			fprintf(stderr, "usage: fng-op OP ARG... (or OP ARG... on stdin)\n");
+			return SETUP_FAILED;
+		}
 	}
 	return dispatch(argc - 1, argv + 1);
 }
