@@ -10,9 +10,10 @@
  *   daemon: environment directory -> guest image (the common initrd, then the function's
  *           policy and code appended as a cpio archive) -> cgroup -> limits -> control
  *           channel -> clone into new mount, pid, ipc, uts and net namespaces
- *   child:  join the cgroup -> close inherited fds -> private mounts -> new root (system
- *           directories and the environment directory read-only, a minimal /dev) ->
- *           pivot_root -> no_new_privs -> unprivileged uid -> seccomp -> exec QEMU
+ *   child:  join the cgroup -> close inherited fds -> private mounts -> new root (QEMU, its
+ *           libraries, modules and firmware, the environment's directory, all read-only, and
+ *           a minimal /dev) -> pivot_root -> no_new_privs -> unprivileged uid -> seccomp ->
+ *           exec QEMU
  *           (-sandbox on: QEMU's own filter, from then on it cannot spawn or raise privileges)
  *
  * The guest reports ready only once the policy is in force; nothing of the function runs
@@ -23,6 +24,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <grp.h>
+#include <limits.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -274,7 +276,92 @@ static int vmm_seccomp(void)
  */
 static char jroot[640];
 #define JROOT jroot
-static const char *const jail_dirs[] = {"bin", "sbin", "lib", "lib64", "usr", "etc"};
+/*
+ * What QEMU needs, and all the jail's root holds of the host: the binary, the shared
+ * libraries and loader ldd names for it and for its TCG accelerator module, its module and
+ * firmware directories. Found once, at the first microVM start, by the daemon (as root, with
+ * the host's own ldd: the files are the host's, trusted like QEMU itself).
+ */
+#define JAIL_FILES_MAX 128
+static char *jail_files[JAIL_FILES_MAX];
+static unsigned n_jail_files;
+static const char *const jail_dirs[] = {"/usr/share/qemu", "/usr/lib/x86_64-linux-gnu/qemu",
+					"/usr/share/seabios"};
+
+static void jail_file_add(const char *path)
+{
+	char real[PATH_MAX];
+
+	for (unsigned i = 0; i < n_jail_files; i++)
+		if (!strcmp(jail_files[i], path))
+			return;
+	if (n_jail_files < JAIL_FILES_MAX && access(path, R_OK) == 0)
+		jail_files[n_jail_files++] = strdup(path);
+	/* Where a library's name is a link, the file it names goes in too. */
+	if (realpath(path, real) && strcmp(real, path))
+		jail_file_add(real);
+}
+
+static int jail_files_ldd(const char *bin)
+{
+	char cmd[600], line[1024];
+	FILE *f;
+	int n = 0;
+
+	snprintf(cmd, sizeof(cmd), "ldd '%s' 2>/dev/null", bin);
+	f = popen(cmd, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		/* "\tlibx.so.1 => /lib/x86_64-linux-gnu/libx.so.1 (0x...)" or "\t/lib64/ld-linux...". */
+		char *p = strstr(line, "=> ");
+		char *path = p ? p + 3 : line + strspn(line, " \t");
+
+		if (*path != '/')
+			continue;
+		path[strcspn(path, " \n")] = 0;
+		jail_file_add(path);
+		n++;
+	}
+	pclose(f);
+	return n ? 0 : -ENOENT;
+}
+
+static int jail_files_find(void)
+{
+	static const char *const modules[] = {"/usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so"};
+	int err;
+
+	if (n_jail_files)
+		return 0;
+	jail_file_add(D.cfg.qemu);
+	err = jail_files_ldd(D.cfg.qemu);
+	if (err) {
+		log_warnx("microvm: ldd %s found no libraries", D.cfg.qemu);
+		return err;
+	}
+	for (size_t i = 0; i < sizeof(modules) / sizeof(modules[0]); i++)
+		if (!access(modules[i], R_OK))
+			jail_files_ldd(modules[i]);
+	return 0;
+}
+
+/* mkdir -p of @path's parent directories inside the jail's root. */
+static int jail_mkdirs(const char *path)
+{
+	char buf[700];
+
+	snprintf(buf, sizeof(buf), "%s%s", jroot, path);
+	for (char *c = buf + strlen(jroot) + 1; *c; c++) {
+		if (*c != '/')
+			continue;
+		*c = 0;
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return -errno;
+		*c = '/';
+	}
+	return 0;
+}
 
 /* @rel inside the jail's root, in a static buffer (the child is single-threaded). */
 static const char *jpath(const char *rel)
@@ -316,25 +403,18 @@ static int jail_root(const char *envdir, bool kvm)
 
 	if (mount("tmpfs", JROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m"))
 		return -errno;
+	for (unsigned i = 0; i < n_jail_files; i++) {
+		snprintf(dst, sizeof(dst), "%s%s", jroot, jail_files[i]);
+		if ((err = jail_mkdirs(jail_files[i])) || (err = fs_touch(dst, 0644)) ||
+		    (err = bind_ro(jail_files[i], dst)))
+			return err;
+	}
 	for (size_t i = 0; i < sizeof(jail_dirs) / sizeof(jail_dirs[0]); i++) {
-		char src[32];
-
-		snprintf(src, sizeof(src), "/%s", jail_dirs[i]);
-		snprintf(dst, sizeof(dst), "%s/%s", jroot, jail_dirs[i]);
-		if (lstat(src, &st))
+		if (stat(jail_dirs[i], &st) || !S_ISDIR(st.st_mode))
 			continue;
-		if (S_ISLNK(st.st_mode)) { /* merged /usr: /bin -> usr/bin */
-			char target[256];
-			ssize_t n = readlink(src, target, sizeof(target) - 1);
-
-			if (n <= 0)
-				return -EINVAL;
-			target[n] = 0;
-			if (symlink(target, dst))
-				return -errno;
-			continue;
-		}
-		if (mkdir(dst, 0755) || (err = bind_ro(src, dst)))
+		snprintf(dst, sizeof(dst), "%s%s/", jroot, jail_dirs[i]);
+		if ((err = jail_mkdirs(jail_dirs[i])) || (mkdir(dst, 0755) && errno != EEXIST) ||
+		    (err = bind_ro(jail_dirs[i], dst)))
 			return err ? err : -errno;
 	}
 	/* Not recursive: the jail itself (ENVDIR/jail) stays out of its own /env. */
@@ -563,6 +643,12 @@ int env_microvm_start(struct env *e, char *why, size_t whylen)
 
 	if (env_microvm_available(why, whylen))
 		return -ENOENT;
+	err = jail_files_find();
+	if (err) {
+		snprintf(why, whylen, "finding QEMU's libraries (ldd %s): %s", D.cfg.qemu,
+			 strerror(-err));
+		return err;
+	}
 	/* Below this the guest kernel cannot even unpack itself and the guest image. */
 	if (ram_mib < MICROVM_MIN_RAM_MIB)
 		ram_mib = MICROVM_MIN_RAM_MIB;

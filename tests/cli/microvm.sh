@@ -42,6 +42,20 @@ check "cold invoke answers ($out)" test "$out" = "Hello, microvm! (call 1 of thi
 check "... as a cold start" grep -q "cold" "$tmp/rec1"
 out=$("$fng" invoke hello --payload "$tmp/payload" -v 2>"$tmp/rec2")
 check "warm invoke reuses the guest ($out)" test "$out" = "Hello, microvm! (call 2 of this environment)"
+# The VMM's jail, as the host sees it (Firecracker's jailer: each of these is a step).
+qpid=$(pgrep -n -f "fnguard\\.env=env-[0-9]+-$daemon_pid( |\$)")
+check "the VMM runs as the unprivileged user" grep -Eq '^Uid:[[:space:]]+65534[[:space:]]' "/proc/$qpid/status"
+check "... with no_new_privs and a seccomp filter" \
+	sh -c "grep -Eq '^NoNewPrivs:[[:space:]]+1' /proc/$qpid/status && grep -Eq '^Seccomp:[[:space:]]+2' /proc/$qpid/status"
+check "... in pid, mount, net, ipc and uts namespaces of its own" sh -c \
+	"for ns in pid mnt net ipc uts; do [ \"\$(readlink /proc/$qpid/ns/\$ns)\" != \"\$(readlink /proc/self/ns/\$ns)\" ] || exit 1; done"
+check "... in its environment's cgroup" grep -q "fnguard/env-[0-9]*-$daemon_pid" "/proc/$qpid/cgroup"
+check "... whose root holds no host file it does not need (/etc, /home, /var)" \
+	sh -c "! ls -d /proc/$qpid/root/etc /proc/$qpid/root/home /proc/$qpid/root/var 2>/dev/null | grep -q ."
+check "... but QEMU, its firmware and the guest's kernel" \
+	sh -c "test -x /proc/$qpid/root/usr/bin/qemu-system-x86_64 && test -r /proc/$qpid/root/usr/share/qemu/bios-microvm.bin && test -r /proc/$qpid/root/env/vmlinuz"
+n=$(ls "/proc/$qpid/fd" | wc -l)
+check "... and no fd of the daemon's: $n open (control channel, console, QEMU's own)" test "$n" -lt 16
 check "fnguard envs lists a microvm environment" sh -c "'$fng' envs | grep -q 'hello.*microvm'"
 sleep 0.5
 check "the env events say which accelerator runs the guest, and why not KVM" \
