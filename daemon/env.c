@@ -25,6 +25,8 @@
 #include <sys/wait.h>
 
 #include "agent.h"
+#include <linux/sched.h>
+#include <sys/syscall.h>
 #include "fnguardd.h"
 #include "log.h"
 
@@ -47,6 +49,53 @@ static const struct env_ops *env_ops(const struct env *e)
 {
 	return e->fn->policy->environment.kind == FNG_ENV_PROCESS ? &env_process_ops
 								   : &env_microvm_ops;
+}
+
+int env_cgroup_make(struct env *e, uint32_t pids, uint64_t memory_bytes, uint32_t cpus,
+		    char *why, size_t whylen)
+{
+	int err = cgroup_env_create(e->id, &e->cg);
+
+	if (err) {
+		snprintf(why, whylen, "creating the cgroup: %s", strerror(-err));
+		return err;
+	}
+	err = cgroup_env_limits(&e->cg, pids, memory_bytes, why, whylen);
+	if (!err)
+		err = cgroup_env_cpu(&e->cg, cpus, why, whylen);
+	return err;
+}
+
+int env_spawn(struct env *e, uint64_t ns_flags, void (*child)(struct env *e, int ctl, void *arg),
+	      void *arg, char *why, size_t whylen)
+{
+	struct clone_args ca = {.flags = ns_flags, .exit_signal = SIGCHLD};
+	int sv[2], err;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
+		err = -errno;
+		snprintf(why, whylen, "creating the control channel: %s", strerror(errno));
+		return err;
+	}
+	fflush(NULL);
+	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid < 0) {
+		err = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		snprintf(why, whylen, "creating the namespaces: %s", strerror(errno));
+		return err;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		child(e, sv[1], arg); /* never returns */
+		_exit(1);
+	}
+	close(sv[1]);
+	e->pid = pid;
+	e->ctl.fd = sv[0];
+	return 0;
 }
 
 static bool env_is_microvm(const struct env *e)

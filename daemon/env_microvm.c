@@ -484,6 +484,20 @@ static int jail_setup(struct env *e, const char *envdir, bool kvm, struct setup_
 	return 0;
 }
 
+struct jail_args {
+	const char *envdir;
+	char **argv;
+};
+
+static void jail_child(struct env *e, const char *envdir, char **argv, int ctl);
+
+static void jail_child_main(struct env *e, int ctl, void *arg)
+{
+	const struct jail_args *ja = arg;
+
+	jail_child(e, ja->envdir, ja->argv, ctl);
+}
+
 static void jail_child(struct env *e, const char *envdir, char **argv, int ctl)
 {
 	static char *const envp[] = {"PATH=/usr/bin:/bin", NULL};
@@ -637,9 +651,7 @@ int env_microvm_start(struct env *e, char *why, size_t whylen)
 	bool kvm = !strcmp(env_microvm_accel(), "kvm");
 	char envdir[600], path[700], mem[32], smp[32], tcg[48], chr[32], append[256];
 	uint64_t ram_mib = p->limits.memory_bytes >> 20;
-	struct clone_args ca = {0};
-	int sv[2], err;
-	pid_t pid;
+	int err;
 
 	if (env_microvm_available(why, whylen))
 		return -ENOENT;
@@ -679,22 +691,10 @@ int env_microvm_start(struct env *e, char *why, size_t whylen)
 		return err;
 	}
 	/* 3. The cgroup and its limits before QEMU is in it: guest RAM plus the VMM's own. */
-	err = cgroup_env_create(e->id, &e->cg);
-	if (err) {
-		snprintf(why, whylen, "creating the cgroup: %s", strerror(-err));
-		return err;
-	}
-	err = cgroup_env_limits(&e->cg, VMM_PIDS, (ram_mib << 20) + VMM_OVERHEAD_BYTES, why, whylen);
-	if (!err)
-		err = cgroup_env_cpu(&e->cg, p->limits.cpus, why, whylen);
+	err = env_cgroup_make(e, VMM_PIDS, (ram_mib << 20) + VMM_OVERHEAD_BYTES, p->limits.cpus,
+			      why, whylen);
 	if (err)
 		return err;
-	/* 4. The control channel: a virtio-serial port of the guest, our end a socketpair. */
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
-		err = -errno;
-		snprintf(why, whylen, "creating the control channel: %s", strerror(errno));
-		return err;
-	}
 	snprintf(mem, sizeof(mem), "%llu", (unsigned long long)ram_mib);
 	snprintf(smp, sizeof(smp), "%u", p->limits.cpus ? p->limits.cpus : 1);
 	snprintf(tcg, sizeof(tcg), "tcg,tb-size=%d", VMM_TB_SIZE_MIB);
@@ -712,28 +712,14 @@ int env_microvm_start(struct env *e, char *why, size_t whylen)
 				"/env/initrd", "-append", append, "-device", "virtio-serial-device",
 				"-chardev", chr, "-device", "virtserialport,chardev=ctl,name=fnguard.ctl",
 				NULL};
+		struct jail_args ja = {.envdir = envdir, .argv = argv};
 
-		/* 5. QEMU, PID 1 of new namespaces: no network, no view of the host's processes. */
-		ca.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET;
-		ca.exit_signal = SIGCHLD;
-		fflush(NULL);
-		pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
-		if (pid == 0) {
-			close(sv[0]);
-			jail_child(e, envdir, argv, sv[1]);
-		}
+		/* 4. The control channel (a virtio-serial port of the guest; our end a socketpair)
+		 * and 5. QEMU, PID 1 of new namespaces: no network, no view of the host's processes. */
+		return env_spawn(e,
+				 CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET,
+				 jail_child_main, &ja, why, whylen);
 	}
-	if (pid < 0) {
-		err = -errno;
-		close(sv[0]);
-		close(sv[1]);
-		snprintf(why, whylen, "creating the namespaces: %s", strerror(errno));
-		return err;
-	}
-	close(sv[1]);
-	e->pid = pid;
-	e->ctl.fd = sv[0];
-	return 0;
 }
 
 /* The guest's kernel enforces the policy; the agent reports ready once it does. */

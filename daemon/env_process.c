@@ -208,50 +208,26 @@ static void env_child(struct env *e, int ctl)
 	_exit(agent_serve(&acfg, 3) ? 1 : 0);
 }
 
+static void env_child_main(struct env *e, int ctl, void *arg)
+{
+	(void)arg;
+	env_child(e, ctl);
+}
+
 int env_process_start(struct env *e, char *why, size_t whylen)
 {
 	const struct fng_policy *p = e->fn->policy;
-	struct clone_args ca = {0};
-	int sv[2], err;
-	pid_t pid;
+	int err;
 
 	/* 1. The cgroup, and its limits before any process is in it. */
-	err = cgroup_env_create(e->id, &e->cg);
-	if (err) {
-		snprintf(why, whylen, "creating the cgroup: %s", strerror(-err));
-		return err;
-	}
-	err = cgroup_env_limits(&e->cg, p->limits.pids, p->limits.memory_bytes, why, whylen);
-	if (!err)
-		err = cgroup_env_cpu(&e->cg, p->limits.cpus, why, whylen);
+	err = env_cgroup_make(e, p->limits.pids, p->limits.memory_bytes, p->limits.cpus, why,
+			      whylen);
 	if (err)
 		return err;
-	/* 2. The control channel. */
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
-		err = -errno;
-		snprintf(why, whylen, "creating the control channel: %s", strerror(errno));
-		return err;
-	}
-	/* 3. The agent, PID 1 of new mount, pid, ipc and uts namespaces. */
-	ca.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
-	ca.exit_signal = SIGCHLD;
-	fflush(NULL);
-	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
-	if (pid < 0) {
-		err = -errno;
-		close(sv[0]);
-		close(sv[1]);
-		snprintf(why, whylen, "creating the namespaces: %s", strerror(errno));
-		return err;
-	}
-	if (pid == 0) {
-		close(sv[0]);
-		env_child(e, sv[1]);
-	}
-	close(sv[1]);
-	e->pid = pid;
-	e->ctl.fd = sv[0];
-	return 0;
+	/* 2. The control channel, and 3. the agent, PID 1 of new mount, pid, ipc and uts
+	 * namespaces. */
+	return env_spawn(e, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS, env_child_main,
+			 NULL, why, whylen);
 }
 
 /*
