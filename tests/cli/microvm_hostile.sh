@@ -45,6 +45,8 @@ EOS
 chmod 755 "$stage/init"
 fake=$(mktemp)
 cp "$base" "$fake"
+# The kernel finds an uncompressed archive after a compressed one only at a 4-byte boundary.
+head -c $(((4 - $(stat -c %s "$fake") % 4) % 4)) /dev/zero >>"$fake"
 (cd "$stage" && echo init | cpio -o -H newc -R 0:0 2>/dev/null) >>"$fake"
 rm -rf "$stage"
 export FNGUARD_MICROVM_TEST_IMAGE=$fake

@@ -23,17 +23,8 @@ errno_num() {
 	esac
 }
 
-reset_tree() {
-	rm -rf /srv/conf /tmp/true /tmp/dyn /fnguard/script
-	mkdir -p /srv/conf/allowed /srv/conf/ro /srv/conf/wo /srv/conf/denied
-	echo secret >/srv/conf/secret
-	echo data >/srv/conf/allowed/f
-	echo pinned >/srv/conf/allowed/pinned
-	echo ro >/srv/conf/ro/f
-	echo handler >/srv/conf/ro/handler
-	echo wo >/srv/conf/wo/f
-	cp /bin/busybox /tmp/true
-}
+. "$here/tree.sh"
+reset_tree() { conformance_tree /tmp; }
 
 trim() { echo "$1" | sed 's/^ *//; s/ *$//'; }
 
