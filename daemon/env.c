@@ -108,6 +108,8 @@ static int env_boot_timeout_s(const struct env *e)
 {
 	if (!env_is_microvm(e))
 		return 0;
+	if (D.cfg.microvm_boot_timeout_s)
+		return (int)D.cfg.microvm_boot_timeout_s;
 	return !strcmp(env_microvm_accel(), "kvm") ? MICROVM_BOOT_TIMEOUT_KVM_S
 						   : MICROVM_BOOT_TIMEOUT_TCG_S;
 }

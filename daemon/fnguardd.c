@@ -192,6 +192,8 @@ static void usage(FILE *f)
 		"                                                 default: guest/ beside fnguardd)\n"
 		"                      microvm_accel: auto|kvm|tcg  (auto: KVM if a probe guest\n"
 		"                                                 runs under it, else TCG)\n"
+		"                      microvm_boot_timeout: SECONDS  a guest not ready by then is\n"
+		"                                                 stopped (default 30 KVM, 120 TCG)\n"
 		"  --foreground      stay in the foreground and log to stderr\n"
 		"  -n                check the configuration, print 'configuration OK', exit\n"
 		"  -v                debug logging\n"
@@ -270,6 +272,8 @@ static int config_set(const char *key, const char *val, int line, const char *fi
 		D.cfg.microvm_kernel = strdup(val);
 	else if (!strcmp(key, "microvm_initrd"))
 		D.cfg.microvm_initrd = strdup(val);
+	else if (!strcmp(key, "microvm_boot_timeout") && num && n && n <= 3600)
+		D.cfg.microvm_boot_timeout_s = (unsigned)n;
 	else if (!strcmp(key, "microvm_accel") &&
 		 (!strcmp(val, "auto") || !strcmp(val, "kvm") || !strcmp(val, "tcg")))
 		D.cfg.microvm_accel = !strcmp(val, "kvm")   ? MICROVM_ACCEL_KVM

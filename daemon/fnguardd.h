@@ -124,6 +124,7 @@ struct fnguardd_config {
 	const char *microvm_kernel; /* the guest kernel */
 	const char *microvm_initrd; /* the guest image (make guest-initrd) */
 	int microvm_accel;	    /* enum microvm_accel */
+	unsigned microvm_boot_timeout_s; /* 0: by accelerator (MICROVM_BOOT_TIMEOUT_*) */
 };
 
 struct fnguardd {

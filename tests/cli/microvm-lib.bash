@@ -37,6 +37,8 @@ printf 'pin_dir: %s\nmicrovm_accel: auto\n' "$pin" >"$tmp/fnguardd.conf"
 # A test's own guest image (microvm_hostile.sh).
 [ -n "${FNGUARD_MICROVM_TEST_IMAGE:-}" ] &&
 	printf 'microvm_initrd: %s\n' "$FNGUARD_MICROVM_TEST_IMAGE" >>"$tmp/fnguardd.conf"
+[ -n "${FNGUARD_MICROVM_BOOT_TIMEOUT:-}" ] &&
+	printf 'microvm_boot_timeout: %s\n' "$FNGUARD_MICROVM_BOOT_TIMEOUT" >>"$tmp/fnguardd.conf"
 "$fngd" --foreground -v --config "$tmp/fnguardd.conf" --state-dir "$tmp/state" 2>"$tmp/log" &
 dpid=$!
 daemon_pid=$dpid

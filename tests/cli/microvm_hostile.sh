@@ -7,7 +7,8 @@
 # clean up the guest, fail what waited for it, and go on serving:
 #  - garbage: a frame that is not an AgentMessage;
 #  - a result for an invocation that is not running (after a well-formed AgentReady);
-#  - a frame longer than the channel allows.
+#  - a frame longer than the channel allows;
+#  - nothing at all: a guest that never reports ready is stopped at the boot timeout.
 # Prints one TAP line per case and always exits 0.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -38,6 +39,8 @@ garbage) printf '\005\377\377\377\377\377' >"$port" ;;
 result) printf '\003\202\001\000' >"$port"; sleep 2; printf '\012\222\001\007\012\005bogus' >"$port" ;;
 # A length prefix of 1 GiB.
 huge) printf '\200\200\200\200\004' >"$port" ;;
+# Nothing at all: the boot timeout ends it.
+silent) ;;
 esac
 sleep 60
 /bin/busybox poweroff -f
@@ -50,10 +53,12 @@ head -c $(((4 - $(stat -c %s "$fake") % 4) % 4)) /dev/zero >>"$fake"
 (cd "$stage" && echo init | cpio -o -H newc -R 0:0 2>/dev/null) >>"$fake"
 rm -rf "$stage"
 export FNGUARD_MICROVM_TEST_IMAGE=$fake
+# Long enough for a TCG guest on a busy 2-core host to boot and speak, short for the silent one.
+export FNGUARD_MICROVM_BOOT_TIMEOUT=40
 . "$(dirname "$0")/microvm-lib.bash"
 trap 'cleanup; rm -f "$fake"' EXIT
 
-for mode in garbage result huge; do
+for mode in garbage result huge silent; do
 	mkdir -p "$tmp/$mode"
 	echo "$mode" >"$tmp/$mode/mode"
 	printf '#!/bin/sh\necho never\n' >"$tmp/$mode/handler"
@@ -81,5 +86,7 @@ check "result: the environment is stopped for an answer nobody asked for" \
 check "huge: the environment is stopped for an oversized frame" \
 	grep -Eq '"function":"huge".*"state":"failed".*"reason":"control channel: [^"]+' "$tmp/events"
 grep '"state":"failed"' "$tmp/events" | sed 's/^/# /'
+check "silent: the environment is stopped at the boot timeout" \
+	grep -Eq '"function":"silent".*"state":"failed".*"reason":"the guest did not report ready within 40 s' "$tmp/events"
 check "the daemon goes on serving" "$fng" function list
 stop_daemon
