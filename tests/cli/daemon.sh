@@ -37,6 +37,7 @@ printf 'bogus: 1\n' >"$tmp/bad.conf"
 check "a bad configuration is refused, naming the line" sh -c "! '$fngd' -n --config '$tmp/bad.conf' 2>&1 | grep -q OK && '$fngd' -n --config '$tmp/bad.conf' 2>&1 | grep -q 'bad.conf:1: unknown key'"
 "$fngd" --foreground --config "$tmp/fnguardd.conf" --state-dir "$tmp/state" 2>"$tmp/log" &
 dpid=$!
+daemon_pid=$dpid
 for i in $(seq 50); do [ -S "$FNGUARD_SOCKET" ] && break; sleep 0.1; done
 check "fnguardd listens" test -S "$FNGUARD_SOCKET"
 
@@ -140,5 +141,6 @@ wait "$dpid"
 rc=$?
 dpid=
 check "SIGTERM: exit status 0 ($rc)" test "$rc" = 0
-check "no environment cgroup is left" sh -c "! ls -d /sys/fs/cgroup/*/fnguard/env-*-* /sys/fs/cgroup/fnguard/env-*-* 2>/dev/null | grep -q ."
+# Environment ids end with the daemon's pid: another daemon's environments are not ours.
+check "no environment cgroup is left" sh -c "! ls -d /sys/fs/cgroup/*/fnguard/env-*-$daemon_pid /sys/fs/cgroup/fnguard/env-*-$daemon_pid 2>/dev/null | grep -q ."
 check "no pinned object is left" test ! -e "$pin"
