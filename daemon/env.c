@@ -66,8 +66,8 @@ int env_cgroup_make(struct env *e, uint32_t pids, uint64_t memory_bytes, uint32_
 	return err;
 }
 
-int env_spawn(struct env *e, uint64_t ns_flags, void (*child)(struct env *e, int ctl, void *arg),
-	      void *arg, char *why, size_t whylen)
+int env_spawn(struct env *e, uint64_t ns_flags, void (*child)(struct env *e, void *arg), void *arg,
+	      char *why, size_t whylen)
 {
 	struct clone_args ca = {.flags = ns_flags, .exit_signal = SIGCHLD};
 	int sv[2], err;
@@ -88,8 +88,18 @@ int env_spawn(struct env *e, uint64_t ns_flags, void (*child)(struct env *e, int
 		return err;
 	}
 	if (pid == 0) {
+		sigset_t none;
+
+		/* The daemon's blocked signals (its signalfd's) are not the child's. */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		close(sv[0]);
-		child(e, sv[1], arg); /* never returns */
+		/* The control channel is fd 3, where the agent and QEMU expect it. */
+		if (sv[1] != 3) {
+			dup2(sv[1], 3);
+			close(sv[1]);
+		}
+		child(e, arg); /* never returns */
 		_exit(1);
 	}
 	close(sv[1]);

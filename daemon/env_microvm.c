@@ -275,7 +275,6 @@ static int vmm_seccomp(void)
  * only (not on /tmp: the state directory may be below it).
  */
 static char jroot[640];
-#define JROOT jroot
 /*
  * What QEMU needs, and all the jail's root holds of the host: the binary, the shared
  * libraries and loader ldd names for it and for its TCG accelerator module, its module and
@@ -401,7 +400,7 @@ static int jail_root(const char *envdir, bool kvm)
 	char dst[700];
 	int err;
 
-	if (mount("tmpfs", JROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m"))
+	if (mount("tmpfs", jroot, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m"))
 		return -errno;
 	for (unsigned i = 0; i < n_jail_files; i++) {
 		snprintf(dst, sizeof(dst), "%s%s", jroot, jail_files[i]);
@@ -436,13 +435,13 @@ static int jail_root(const char *envdir, bool kvm)
 		return err;
 	if (mkdir(jpath("/tmp"), 01777) || mkdir(jpath("/.old"), 0700))
 		return -errno;
-	return errno_or(mount(NULL, JROOT, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
+	return errno_or(mount(NULL, jroot, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
 			      "mode=0755,size=1m"));
 }
 
 static int jail_pivot(void)
 {
-	if (chdir(JROOT))
+	if (chdir(jroot))
 		return -errno;
 	if (syscall(SYS_pivot_root, ".", ".old"))
 		return -errno;
@@ -489,30 +488,16 @@ struct jail_args {
 	char **argv;
 };
 
-static void jail_child(struct env *e, const char *envdir, char **argv, int ctl);
-
-static void jail_child_main(struct env *e, int ctl, void *arg)
-{
-	const struct jail_args *ja = arg;
-
-	jail_child(e, ja->envdir, ja->argv, ctl);
-}
-
-static void jail_child(struct env *e, const char *envdir, char **argv, int ctl)
+/* Fd 3 is the control channel (env_spawn). */
+static void jail_child(struct env *e, void *arg)
 {
 	static char *const envp[] = {"PATH=/usr/bin:/bin", NULL};
+	const struct jail_args *ja = arg;
 	struct setup_step st = {0};
-	sigset_t none;
 
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (ctl != 3) {
-		dup2(ctl, 3);
-		close(ctl);
-	}
 	fcntl(3, F_SETFD, 0); /* QEMU gets it as -chardev socket,fd=3 */
-	if (!jail_setup(e, envdir, accel.kvm, &st)) {
-		execve(argv[0], argv, envp);
+	if (!jail_setup(e, ja->envdir, accel.kvm, &st)) {
+		execve(ja->argv[0], ja->argv, envp);
 		st.step = "executing QEMU";
 		st.err = -errno;
 	}
@@ -718,7 +703,7 @@ int env_microvm_start(struct env *e, char *why, size_t whylen)
 		 * and 5. QEMU, PID 1 of new namespaces: no network, no view of the host's processes. */
 		return env_spawn(e,
 				 CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET,
-				 jail_child_main, &ja, why, whylen);
+				 jail_child, &ja, why, whylen);
 	}
 }
 

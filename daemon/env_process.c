@@ -182,7 +182,8 @@ static int env_child_setup(struct env *e, struct setup_step *st)
 	return 0;
 }
 
-static void env_child(struct env *e, int ctl)
+/* Fd 3 is the control channel (env_spawn). */
+static void env_child(struct env *e, void *arg)
 {
 	struct agent_config acfg = {
 	    .policy = e->fn->policy,
@@ -193,25 +194,13 @@ static void env_child(struct env *e, int ctl)
 	    .tmp_size = e->fn->policy->limits.tmp_size_bytes,
 	};
 	struct setup_step st = {0};
-	sigset_t none;
 
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (ctl != 3) {
-		dup2(ctl, 3);
-		close(ctl);
-	}
+	(void)arg;
 	if (env_child_setup(e, &st)) {
 		agent_failure_write(3, st.step, st.err, NULL);
 		_exit(1);
 	}
 	_exit(agent_serve(&acfg, 3) ? 1 : 0);
-}
-
-static void env_child_main(struct env *e, int ctl, void *arg)
-{
-	(void)arg;
-	env_child(e, ctl);
 }
 
 int env_process_start(struct env *e, char *why, size_t whylen)
@@ -226,8 +215,8 @@ int env_process_start(struct env *e, char *why, size_t whylen)
 		return err;
 	/* 2. The control channel, and 3. the agent, PID 1 of new mount, pid, ipc and uts
 	 * namespaces. */
-	return env_spawn(e, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS, env_child_main,
-			 NULL, why, whylen);
+	return env_spawn(e, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS, env_child, NULL,
+			 why, whylen);
 }
 
 /*

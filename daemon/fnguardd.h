@@ -178,12 +178,12 @@ void env_denial(struct env *e, const struct fng_event *ev);
 int envs_cleanup_stale(void);
 
 /* The steps every kind of environment takes: its cgroup with limits (-errno, @why set), and
- * its first process, in new namespaces (@ns_flags), with the control channel as @ctl; sets
- * e->pid and e->ctl.fd. */
+ * its first process, in new namespaces (@ns_flags), which starts in @child with no signal
+ * blocked and the control channel as fd 3; sets e->pid and e->ctl.fd. */
 int env_cgroup_make(struct env *e, uint32_t pids, uint64_t memory_bytes, uint32_t cpus,
 		    char *why, size_t whylen);
-int env_spawn(struct env *e, uint64_t ns_flags, void (*child)(struct env *e, int ctl, void *arg),
-	      void *arg, char *why, size_t whylen);
+int env_spawn(struct env *e, uint64_t ns_flags, void (*child)(struct env *e, void *arg), void *arg,
+	      char *why, size_t whylen);
 
 /* env_microvm.c */
 #include "env_microvm.h"
