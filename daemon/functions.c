@@ -180,40 +180,11 @@ static int function_check(struct fn *f, char *why, size_t whylen)
 		return 0;
 	enforce_plan_make(p, "auto", &f->plan);
 	if (f->plan.missing) {
-		char *buf = NULL;
-		size_t len = 0;
-		FILE *m = open_memstream(&buf, &len);
+		char line[400];
 
-		if (m) {
-			enforce_plan_print_missing(p, "auto", &f->plan, m);
-			fclose(m);
-		}
-		snprintf(why, whylen, "%s: this kernel cannot enforce the policy:%s", f->source,
-			 buf ? buf : " (unknown)");
-		/* One line: "  files (...): why\n  exec ..." -> "files (...): why; exec ..." */
-		for (char *c = why, *o = why; ; c++) {
-			if (*c == '\n') {
-				while (c[1] == ' ')
-					c++;
-				if (c[1]) {
-					*o++ = ';';
-					*o++ = ' ';
-				}
-				continue;
-			}
-			if (*c == ':' && c[1] == ' ' && c[2] == ' ') {
-				*o++ = ':';
-				*o++ = ' ';
-				c += 2;
-				while (c[1] == ' ')
-					c++;
-				continue;
-			}
-			*o++ = *c;
-			if (!*c)
-				break;
-		}
-		free(buf);
+		enforce_plan_missing_line(p, "auto", &f->plan, line, sizeof(line));
+		snprintf(why, whylen, "%s: this kernel cannot enforce the policy: %s", f->source,
+			 line);
 		return -EOPNOTSUPP;
 	}
 	return 0;

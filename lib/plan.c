@@ -75,6 +75,24 @@ void enforce_plan_make(const struct fng_policy *p, const char *backend, struct e
 	plan->bpf_sections = plan->lsm ? plan->sections : plan->sections & ~FNG_SEC_FAMILIES;
 }
 
+void enforce_plan_missing_line(const struct fng_policy *p, const char *backend,
+			       const struct enforce_plan *plan, char *buf, size_t len)
+{
+	const struct backend_status *st = backend_status_get();
+	const char *lsm_why = !strcmp(backend, "kmod") ? st->kmod.why : st->bpf_lsm.why;
+	char desc[256];
+	size_t off = 0;
+
+	buf[0] = 0;
+	for (unsigned sec = 1; sec <= FNG_SEC_SYSCALLS && off < len; sec <<= 1) {
+		if (!(plan->missing & sec))
+			continue;
+		policy_section_describe(p, sec, desc, sizeof(desc));
+		off += (size_t)snprintf(buf + off, len - off, "%s%s (%s): %s", off ? "; " : "",
+					policy_section_name(sec), desc, section_reason(st, sec, lsm_why));
+	}
+}
+
 void enforce_plan_print_missing(const struct fng_policy *p, const char *backend,
 				const struct enforce_plan *plan, FILE *f)
 {

@@ -28,5 +28,8 @@ void enforce_plan_make(const struct fng_policy *p, const char *backend, struct e
 /* One line per missing section, "  SECTION (what): why\n", into @f. */
 void enforce_plan_print_missing(const struct fng_policy *p, const char *backend,
 				const struct enforce_plan *plan, FILE *f);
+/* The same on one line, "SECTION (what): why; SECTION ...", for a message (cut at @len). */
+void enforce_plan_missing_line(const struct fng_policy *p, const char *backend,
+			       const struct enforce_plan *plan, char *buf, size_t len);
 
 #endif

@@ -234,26 +234,13 @@ static int policy_load(struct guest *g)
 /* Exactly what `fnguard run` decides; fail closed on any section it cannot enforce. */
 static int plan_check(struct guest *g)
 {
-	char *buf = NULL, *line, *save = NULL;
-	size_t len = 0, off, head;
-	FILE *m;
+	size_t off;
 
 	enforce_plan_make(g->policy, "auto", &g->plan);
 	if (!g->plan.missing)
 		return 0;
-	m = open_memstream(&buf, &len);
-	if (m) {
-		enforce_plan_print_missing(g->policy, "auto", &g->plan, m);
-		fclose(m);
-	}
-	/* One line for the daemon: "files (...): why; exec (...): why". */
 	off = (size_t)snprintf(g->why, sizeof(g->why), "this kernel cannot enforce the policy: ");
-	head = off;
-	for (line = strtok_r(buf, "\n", &save); line && off < sizeof(g->why);
-	     line = strtok_r(NULL, "\n", &save))
-		off += (size_t)snprintf(g->why + off, sizeof(g->why) - off, "%s%s",
-					off > head ? "; " : "", line + strspn(line, " "));
-	free(buf);
+	enforce_plan_missing_line(g->policy, "auto", &g->plan, g->why + off, sizeof(g->why) - off);
 	return -EOPNOTSUPP;
 }
 
