@@ -113,10 +113,10 @@ deps:
 
 # ---------------------------------------------------------------- BPF
 # .bpf.c -> .tmp.bpf.o -> bpftool gen object (static linking) -> .bpf.o -> .skel.h
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Ibpf -I$(OUT)/bpf \
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Ibpf -Ikmod/uapi -I$(OUT)/bpf \
 	      -mcpu=v3
 
-$(OUT)/bpf/%.tmp.bpf.o: bpf/%.bpf.c bpf/vmlinux.h $(wildcard bpf/*.h) | $(OUT)/bpf
+$(OUT)/bpf/%.tmp.bpf.o: bpf/%.bpf.c bpf/vmlinux.h $(wildcard bpf/*.h) kmod/uapi/fnguard_abi.h | $(OUT)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 

@@ -2,7 +2,7 @@
 /*
  * The bpf-lsm backend: one loaded enforcement object (the bpf/ programs, linked) serving any number of
  * environments. An environment is a cgroup; its policy is installed under a policy id and
- * switched in with one map update (see bpf/fnguard_abi.h), so updates are atomic.
+ * switched in with one map update (see kmod/uapi/fnguard_abi.h), so updates are atomic.
  */
 #ifndef FNGUARD_BPF_BACKEND_H
 #define FNGUARD_BPF_BACKEND_H
