@@ -441,9 +441,15 @@ static int start(void)
 	/* What this kernel enforces, said once, plainly. */
 	log_info("bpf-lsm: %s", st->bpf_lsm.ok ? "available" : st->bpf_lsm.why);
 	log_info("cgroup network programs: %s", st->cgroup_net.ok ? "available" : st->cgroup_net.why);
+	log_info("kmod: %s", st->kmod.ok ? (st->bpf_lsm.ok ? "available (bpf-lsm preferred)"
+							 : "available, in use for files, exec and "
+							   "families")
+					 : st->kmod.why);
 	log_info("seccomp: %s", st->seccomp.ok ? "available" : st->seccomp.why);
 	if (st->cgroup_net.ok || st->bpf_lsm.ok) {
-		err = bpf_backend_open(&D.bpf, st->bpf_lsm.ok, kernel_event, NULL);
+		int mode = st->bpf_lsm.ok ? BPF_LSM_PROGS : st->kmod.ok ? BPF_LSM_KMOD : BPF_LSM_NONE;
+
+		err = bpf_backend_open(&D.bpf, mode, kernel_event, NULL);
 		if (err) {
 			log_warnx("cannot load the BPF programs: %s", strerror(-err));
 			return err;

@@ -14,6 +14,7 @@
 #include "cgroup.h"
 #include "log.h"
 #include "fnguard_abi.h"
+#include "kmod_backend.h"
 #include "probe_lsm.skel.h"
 #include "probe_connect.skel.h"
 
@@ -157,16 +158,12 @@ static void probe_cgroup_net(struct backend_status *st)
 	probe_connect__destroy(skel);
 }
 
+/* The module answers on its generic netlink family (loaded by the kernel when installed). */
 static void probe_kmod(struct backend_status *st)
 {
 	struct backend_support *s = &st->kmod;
 
-	/* The module backend is not built yet: say so rather than guess. */
-	if (access("/sys/module/fnguard", F_OK) == 0)
-		snprintf(s->why, sizeof(s->why),
-			 "the fnguard module is loaded but this fnguard has no kmod backend yet");
-	else
-		snprintf(s->why, sizeof(s->why), "the fnguard kernel module is not loaded");
+	s->ok = kmod_probe(s->why, sizeof(s->why), s->info, sizeof(s->info));
 }
 
 static void probe_seccomp(struct backend_status *st)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/membarrier.h>
+#include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -16,6 +17,7 @@
 #include "fsutil.h"
 #include "bpf_files.h"
 #include "bpf_net.h"
+#include "kmod_backend.h"
 #include "log.h"
 #include "fnguard.skel.h"
 
@@ -29,6 +31,10 @@ struct bpf_backend {
 	struct bpf_link *lsm_links[32];
 	int n_lsm_links;
 	int file_rules_fd, exec_rules_fd;
+	/* BPF_LSM_KMOD: the module takes the files, exec and family sections. */
+	struct kmod_backend *kmod;
+	uint64_t kmod_base[FNGUARD_CNT_MAX]; /* its counters when we connected */
+	int epfd;			     /* the ring buffer's epoll fd and the module's socket */
 };
 
 static int on_event(void *ctx, void *data, size_t len)
@@ -40,14 +46,44 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-int bpf_backend_open(struct bpf_backend **out, bool lsm, bpf_event_fn fn, void *ctx)
+static void on_kmod_event(const struct fng_event *e, void *ctx)
+{
+	struct bpf_backend *b = ctx;
+
+	if (b->fn)
+		b->fn(e, b->ctx);
+}
+
+/* Module mode: connect, remember its counters, and one epoll fd for both event sources. */
+static int kmod_open(struct bpf_backend *b)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+	int err = kmod_backend_open(&b->kmod, on_kmod_event, b);
+
+	if (err)
+		return err;
+	err = kmod_backend_counters(b->kmod, b->kmod_base);
+	if (err)
+		return err;
+	b->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (b->epfd < 0)
+		return -errno;
+	if (epoll_ctl(b->epfd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(b->rb), &ev) ||
+	    epoll_ctl(b->epfd, EPOLL_CTL_ADD, kmod_backend_events_fd(b->kmod), &ev))
+		return -errno;
+	return 0;
+}
+
+int bpf_backend_open(struct bpf_backend **out, int mode, bpf_event_fn fn, void *ctx)
 {
 	struct bpf_backend *b = calloc(1, sizeof(*b));
 	struct bpf_program *prog;
+	bool lsm = mode == BPF_LSM_PROGS;
 	int err;
 
 	if (!b)
 		return -ENOMEM;
+	b->epfd = -1;
 	b->lsm = lsm;
 	b->fn = fn;
 	b->ctx = ctx;
@@ -103,6 +139,13 @@ int bpf_backend_open(struct bpf_backend **out, bool lsm, bpf_event_fn fn, void *
 		log_warnx("failed to open the event ring buffer: %s", strerror(-err));
 		goto fail;
 	}
+	if (mode == BPF_LSM_KMOD) {
+		err = kmod_open(b);
+		if (err) {
+			log_warnx("cannot use the fnguard kernel module: %s", strerror(-err));
+			goto fail;
+		}
+	}
 	*out = b;
 	return 0;
 fail:
@@ -115,6 +158,9 @@ void bpf_backend_close(struct bpf_backend *b)
 	if (!b)
 		return;
 	ring_buffer__free(b->rb);
+	kmod_backend_close(b->kmod);
+	if (b->epfd >= 0)
+		close(b->epfd);
 	for (int i = 0; i < b->n_lsm_links; i++)
 		bpf_link__destroy(b->lsm_links[i]);
 	fnguard__destroy(b->skel);
@@ -221,8 +267,9 @@ int bpf_backend_env_install(struct bpf_backend *b, struct bpf_env *env,
 	uint32_t id, old = env->policy_id;
 	int err, envs_fd = bpf_map__fd(b->skel->maps.fng_envs);
 
-	if ((sections & (FNG_SEC_FILES | FNG_SEC_EXEC | FNG_SEC_FAMILIES)) && !b->lsm) {
-		log_warnx("file, exec and family rules need the BPF LSM programs, not loaded here");
+	if ((sections & (FNG_SEC_FILES | FNG_SEC_EXEC | FNG_SEC_FAMILIES)) && !b->lsm && !b->kmod) {
+		log_warnx("file, exec and family rules need the BPF LSM programs or the fnguard "
+			  "module, neither in use here");
 		return -EOPNOTSUPP;
 	}
 	id = policy_id_alloc(b);
@@ -238,6 +285,16 @@ int bpf_backend_env_install(struct bpf_backend *b, struct bpf_env *env,
 	if (err)
 		goto undo;
 	policy_conf_build(p, sections, &conf);
+	/*
+	 * The module's half first: once it is in force, the BPF half follows. Between the two a
+	 * decision may see the new files/exec rules with the old egress rules (each half is
+	 * switched atomically on its own).
+	 */
+	if (b->kmod) {
+		err = kmod_backend_env_install(b->kmod, env->cgroup_id, &conf, p, env->root_fd);
+		if (err)
+			goto undo;
+	}
 	if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.fng_policies), &id, &conf, BPF_ANY)) {
 		err = -errno;
 		log_warn("cannot write the policy settings");
@@ -278,6 +335,12 @@ int bpf_backend_env_remove(struct bpf_backend *b, struct bpf_env *env)
 		bpf_link__destroy(env->links[i]);
 		env->links[i] = NULL;
 	}
+	if (b->kmod && env->policy_id) {
+		int e = kmod_backend_env_remove(b->kmod, env->cgroup_id);
+
+		if (e && e != -ENOENT)
+			err = e;
+	}
 	if (env->policy_id) {
 		if (bpf_map_delete_elem(bpf_map__fd(b->skel->maps.fng_envs), &env->cgroup_id) &&
 		    errno != ENOENT)
@@ -291,13 +354,22 @@ int bpf_backend_env_remove(struct bpf_backend *b, struct bpf_env *env)
 
 int bpf_backend_events_fd(struct bpf_backend *b)
 {
-	return ring_buffer__epoll_fd(b->rb);
+	return b->kmod ? b->epfd : ring_buffer__epoll_fd(b->rb);
 }
 
 int bpf_backend_events_read(struct bpf_backend *b, int timeout_ms)
 {
-	int n = ring_buffer__poll(b->rb, timeout_ms);
+	int n;
 
+	if (b->kmod) {
+		struct epoll_event ev;
+
+		if (timeout_ms && epoll_wait(b->epfd, &ev, 1, timeout_ms) < 0 && errno != EINTR)
+			return -errno;
+		kmod_backend_events_read(b->kmod);
+		timeout_ms = 0;
+	}
+	n = ring_buffer__poll(b->rb, timeout_ms);
 	return n == -EINTR ? 0 : n;
 }
 
@@ -315,6 +387,13 @@ uint64_t bpf_backend_counter(struct bpf_backend *b, unsigned which)
 		for (int i = 0; i < ncpu; i++)
 			sum += vals[i];
 	free(vals);
+	/* The module's counters are global: what changed since we connected. */
+	if (b->kmod && which < FNGUARD_CNT_MAX) {
+		uint64_t now[FNGUARD_CNT_MAX];
+
+		if (kmod_backend_counters(b->kmod, now) == 0 && now[which] > b->kmod_base[which])
+			sum += now[which] - b->kmod_base[which];
+	}
 	return sum;
 }
 
@@ -386,8 +465,15 @@ int bpf_backend_unpin(const char *dir)
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (lstat(path, &st))
 			continue;
-		if (S_ISDIR(st.st_mode))
+		if (S_ISDIR(st.st_mode)) {
+			unsigned long long id;
+			char end;
+
 			err = bpf_backend_unpin(path) ?: err;
+			/* An environment's policy in the module is left behind the same way. */
+			if (sscanf(de->d_name, "env-%llu%c", &id, &end) == 1)
+				kmod_env_remove_oneshot(id);
+		}
 		else if (unlink(path))
 			err = -errno;
 	}
@@ -402,6 +488,12 @@ int bpf_backend_env_reset_execs(struct bpf_backend *b, const struct bpf_env *env
 	int fd = bpf_map__fd(b->skel->maps.fng_envs);
 	struct fng_env v;
 
+	if (b->kmod) {
+		int err = kmod_backend_env_reset_execs(b->kmod, env->cgroup_id);
+
+		if (err)
+			return err;
+	}
 	if (bpf_map_lookup_elem(fd, &env->cgroup_id, &v))
 		return -errno;
 	v.execs = 0;

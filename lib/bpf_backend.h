@@ -28,9 +28,15 @@ struct bpf_env {
 /* Called for every event read from the ring buffer. */
 typedef void (*bpf_event_fn)(const struct fng_event *e, void *ctx);
 
-/* Load the object. With @lsm false the LSM programs are not loaded (kernels without BPF LSM:
- * only the cgroup network programs run). */
-int bpf_backend_open(struct bpf_backend **out, bool lsm, bpf_event_fn fn, void *ctx);
+/* Who decides files, exec and socket families (bpf_backend_open's @mode). */
+enum {
+	BPF_LSM_NONE = 0,  /* nobody: only the cgroup network programs run */
+	BPF_LSM_PROGS = 1, /* the BPF LSM programs of the object */
+	BPF_LSM_KMOD = 2,  /* the fnguard kernel module (kmod_backend.h), through this object */
+};
+
+/* Load the object; with BPF_LSM_KMOD also connect to the module. */
+int bpf_backend_open(struct bpf_backend **out, int mode, bpf_event_fn fn, void *ctx);
 void bpf_backend_close(struct bpf_backend *b);
 
 /* Install @p for @env (first call), or replace the policy in force atomically. @sections

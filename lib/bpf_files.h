@@ -18,6 +18,7 @@
 #include <linux/types.h>
 
 #include "fnguard_abi.h"
+#include "fnguard_genl.h"
 #include "policy.h"
 
 /* A rule whose path could not be resolved when the policy was installed. */
@@ -43,6 +44,15 @@ typedef void (*bpf_files_unresolved_fn)(const struct bpf_files_unresolved *u, vo
 int bpf_files_fill(int file_rules_fd, int exec_rules_fd, uint32_t policy_id,
 		   const struct fng_policy *p, int root_fd, bpf_files_unresolved_fn unresolved,
 		   void *ctx);
+
+/*
+ * The same entries as arrays, for the kernel-module backend: resolved the same way (unresolved
+ * rules reported the same way), sorted by inode, with rules naming one inode merged. The arrays
+ * are malloc'd (free them). 0, or -ENOMEM.
+ */
+int bpf_files_collect(const struct fng_policy *p, int root_fd, bpf_files_unresolved_fn unresolved,
+		      void *ctx, struct fnguard_rule **files, size_t *n_files,
+		      struct fnguard_rule **execs, size_t *n_execs);
 
 /* Delete every entry of @policy_id from both maps. 0, or the first -errno met (all are tried). */
 int bpf_files_clear(int file_rules_fd, int exec_rules_fd, uint32_t policy_id);

@@ -4,11 +4,22 @@
  * that would bypass the cgroup egress hooks are refused by seccomp instead, which is sound
  * only while io_uring is denied as well.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "backend.h"
+#include "bpf_backend.h"
 #include "plan.h"
 #include "seccomp_notify.h"
+
+/* Why neither BPF LSM nor the module can enforce the file, exec and family sections. */
+static const char *lsm_why_both(const struct backend_status *st)
+{
+	static char why[1100];
+
+	snprintf(why, sizeof(why), "BPF LSM: %s; kmod backend: %s", st->bpf_lsm.why, st->kmod.why);
+	return why;
+}
 
 static unsigned sections_enforceable(const struct backend_status *st, const char *backend,
 				     const struct fng_policy *p, struct enforce_plan *plan,
@@ -19,17 +30,24 @@ static unsigned sections_enforceable(const struct backend_status *st, const char
 
 	*why = "";
 	if (!strcmp(backend, "kmod")) {
-		*why = st->kmod.why;
+		if (st->kmod.ok)
+			plan->kmod = true;
+		else
+			*why = st->kmod.why;
 	} else if (st->bpf_lsm.ok) {
-		can |= FNG_SEC_FILES | FNG_SEC_EXEC | FNG_SEC_FAMILIES;
 		plan->lsm = true;
+	} else if (!strcmp(backend, "auto") && st->kmod.ok) {
+		/* No BPF LSM on this kernel: the module is the fallback (auto). */
+		plan->kmod = true;
 	} else {
-		*why = st->bpf_lsm.why;
+		*why = !strcmp(backend, "auto") ? lsm_why_both(st) : st->bpf_lsm.why;
 	}
-	if (!plan->lsm && seccomp_sockets)
+	if (plan->lsm || plan->kmod)
+		can |= FNG_SEC_FILES | FNG_SEC_EXEC | FNG_SEC_FAMILIES;
+	if (!plan->lsm && !plan->kmod && seccomp_sockets)
 		can |= FNG_SEC_FAMILIES;
-	/* Egress is whole only when raw/ICMP sockets are refused too (LSM or seccomp). */
-	if (st->cgroup_net.ok && (plan->lsm || seccomp_sockets))
+	/* Egress is whole only when raw/ICMP sockets are refused too (LSM, module or seccomp). */
+	if (st->cgroup_net.ok && (plan->lsm || plan->kmod || seccomp_sockets))
 		can |= FNG_SEC_EGRESS;
 	if (st->seccomp.ok)
 		can |= FNG_SEC_SYSCALLS;
@@ -62,7 +80,10 @@ void enforce_plan_make(const struct fng_policy *p, const char *backend, struct e
 	plan->sections = need & can;
 	plan->lsm = plan->lsm && (plan->sections & (FNG_SEC_FILES | FNG_SEC_EXEC |
 						    FNG_SEC_FAMILIES | FNG_SEC_EGRESS));
-	if (!plan->lsm) {
+	plan->kmod = plan->kmod && (plan->sections & (FNG_SEC_FILES | FNG_SEC_EXEC |
+						      FNG_SEC_FAMILIES | FNG_SEC_EGRESS));
+	plan->lsm_mode = plan->lsm ? BPF_LSM_PROGS : plan->kmod ? BPF_LSM_KMOD : BPF_LSM_NONE;
+	if (!plan->lsm && !plan->kmod) {
 		if (plan->sections & FNG_SEC_FAMILIES)
 			plan->socket_rules |= FNG_SECCOMP_FAMILIES;
 		if (plan->sections & FNG_SEC_EGRESS)
@@ -72,14 +93,17 @@ void enforce_plan_make(const struct fng_policy *p, const char *backend, struct e
 			plan->socket_rules;
 	plan->bpf = plan->sections & (FNG_SEC_FILES | FNG_SEC_EXEC | FNG_SEC_FAMILIES |
 				      FNG_SEC_EGRESS);
-	plan->bpf_sections = plan->lsm ? plan->sections : plan->sections & ~FNG_SEC_FAMILIES;
+	plan->bpf_sections = plan->lsm || plan->kmod ? plan->sections
+						     : plan->sections & ~FNG_SEC_FAMILIES;
 }
 
 void enforce_plan_missing_line(const struct fng_policy *p, const char *backend,
 			       const struct enforce_plan *plan, char *buf, size_t len)
 {
 	const struct backend_status *st = backend_status_get();
-	const char *lsm_why = !strcmp(backend, "kmod") ? st->kmod.why : st->bpf_lsm.why;
+	const char *lsm_why = !strcmp(backend, "kmod")	  ? st->kmod.why
+			      : !strcmp(backend, "auto") ? lsm_why_both(st)
+							 : st->bpf_lsm.why;
 	char desc[256];
 	size_t off = 0;
 
@@ -97,7 +121,9 @@ void enforce_plan_print_missing(const struct fng_policy *p, const char *backend,
 				const struct enforce_plan *plan, FILE *f)
 {
 	const struct backend_status *st = backend_status_get();
-	const char *lsm_why = !strcmp(backend, "kmod") ? st->kmod.why : st->bpf_lsm.why;
+	const char *lsm_why = !strcmp(backend, "kmod")	  ? st->kmod.why
+			      : !strcmp(backend, "auto") ? lsm_why_both(st)
+							 : st->bpf_lsm.why;
 	char desc[256];
 
 	for (unsigned sec = 1; sec <= FNG_SEC_SYSCALLS; sec <<= 1) {

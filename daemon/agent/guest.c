@@ -297,7 +297,7 @@ static int bpf_open(struct guest *g)
 {
 	if (!g->plan.bpf)
 		return 0;
-	return bpf_backend_open(&g->bpf, g->plan.lsm, on_event, g);
+	return bpf_backend_open(&g->bpf, g->plan.lsm_mode, on_event, g);
 }
 
 /* Rule paths are the guest's own (/var/task is the code in the initramfs): root_fd 0. */

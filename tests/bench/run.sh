@@ -10,10 +10,17 @@
 #      B's cgroup charges every allocation (struct file, socket, task) to its memory cgroup,
 #      which any container pays; B/D is what fnguard's enforcement itself costs,
 # and reported as median ratios B/A, C/A and B/D (noisy machines: ratios, never bare times).
-#   run.sh [ROUNDS]
+# With "kmod" the kernel-module backend is measured in the same rounds:
+#   E  confined as B, by the kmod backend (fnguard run --backend kmod),
+#   F  unconfined while the module is loaded and another environment holds a kmod policy
+#      (the module's probes run for every task, confined or not),
+# the module loaded for E and F only (A-D run without it), reported as E/A, F/A and E/B.
+#   run.sh [ROUNDS] [kmod]
 set -u
 echo "# clocksource: $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 rounds=${1:-5}
+with_kmod=${2:-}
+ko=/fnguard/fnguard.ko
 fng=/fnguard/fnguard
 bench=/fnguard/fng-bench
 dir=/srv/bench
@@ -66,7 +73,7 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 fail=0
 for c in $cases; do
 	op=${c%%:*}; rest=${c#*:}; arg=${rest%%:*}; n=${rest#*:}
-	: >/tmp/A; : >/tmp/B; : >/tmp/C; : >/tmp/D
+	: >/tmp/A; : >/tmp/B; : >/tmp/C; : >/tmp/D; : >/tmp/E; : >/tmp/F
 	r=0
 	while [ $r -lt "$rounds" ]; do
 		"$bench" "$op" "$arg" "$n" >>/tmp/A || fail=1
@@ -83,11 +90,33 @@ for c in $cases; do
 		sleep 0.5
 		"$bench" "$op" "$arg" "$n" >>/tmp/C || fail=1
 		kill "$holder"; wait "$holder" 2>/dev/null
+		if [ -n "$with_kmod" ]; then
+			insmod "$ko" || { echo "not ok - bench: insmod $ko"; exit 1; }
+			"$fng" run --backend kmod --policy "$policy" -- "$bench" "$op" "$arg" "$n" \
+				>>/tmp/E 2>/tmp/E.err || { fail=1; cat /tmp/E.err; }
+			"$fng" run --backend kmod --policy "$policy" -- sleep 600 2>/dev/null &
+			holder=$!
+			k=0
+			while [ $k -lt 200 ] && ! ls -d /sys/fs/cgroup/fnguard/run-* >/dev/null 2>&1; do
+				sleep 0.1; k=$((k + 1))
+			done
+			sleep 0.5
+			"$bench" "$op" "$arg" "$n" >>/tmp/F || fail=1
+			kill "$holder"; wait "$holder" 2>/dev/null
+			# Removed policies let it go; a refusal here is a leak, and a failure.
+			rmmod fnguard || { echo "not ok - bench: rmmod fnguard (a policy left installed?)"; exit 1; }
+		fi
 		r=$((r + 1))
 	done
 	a=$(median </tmp/A); b=$(median </tmp/B); cc=$(median </tmp/C); d=$(median </tmp/D)
 	echo "# $op: unconfined ${a} ns/op, confined ${b} ns/op, unconfined with programs attached ${cc} ns/op, unconfined in a limits-only cgroup ${d} ns/op ($rounds rounds, median)"
 	echo "bench: $op confined/unconfined $(awk "BEGIN { printf \"%.3f\", $b / $a }")x, attached/unconfined $(awk "BEGIN { printf \"%.3f\", $cc / $a }")x, confined/limits-only $(awk "BEGIN { printf \"%.3f\", $b / $d }")x"
+	if [ -n "$with_kmod" ]; then
+		e=$(median </tmp/E); f=$(median </tmp/F)
+		echo "# $op kmod: confined ${e} ns/op, unconfined with the module loaded ${f} ns/op"
+		# kmod's cost over bpf-lsm's: (E - A) / (B - A), the target's measure; and E/B.
+		echo "bench: $op kmod confined/unconfined $(awk "BEGIN { printf \"%.3f\", $e / $a }")x, kmod attached/unconfined $(awk "BEGIN { printf \"%.3f\", $f / $a }")x, kmod/bpf-lsm confined $(awk "BEGIN { printf \"%.3f\", $e / $b }")x, kmod/bpf-lsm cost $(awk "BEGIN { d = $b - $a; if (d <= 0) d = 1; printf \"%.2f\", ($e - $a) / d }")x"
+	fi
 done
 [ $fail = 0 ] && echo "ok - bench: every loop ran" || echo "not ok - bench: a loop failed"
 exit $fail

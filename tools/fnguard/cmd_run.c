@@ -318,7 +318,7 @@ int cmd_run(int argc, char **argv)
 
 	/* 4. The policy in force for the cgroup before anything runs in it. */
 	if (plan.bpf) {
-		err = bpf_backend_open(&bpf, plan.lsm, on_event, &r);
+		err = bpf_backend_open(&bpf, plan.lsm_mode, on_event, &r);
 		if (err) {
 			fprintf(stderr, "fnguard: run: cannot load the BPF programs: %s\n",
 				strerror(-err));

@@ -1,0 +1,43 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# Bench (no BPF LSM): what `fnguard status` and `fnguard run` say with and without the module.
+fng=/fnguard/fnguard
+ko=/fnguard/fnguard.ko
+fail=0
+ok() { echo "ok - $1"; }
+nok() { echo "not ok - $1"; fail=1; }
+pol=/tmp/kmod-status-policy.yaml
+mkdir -p /srv/kmodst && echo secret >/srv/kmodst/f
+printf 'apiVersion: fnguard/v1\nfiles:\n  default: allow\n  rules:\n    - path: /srv/kmodst\n      access: []\n' >"$pol"
+
+rmmod fnguard 2>/dev/null
+out=$("$fng" status --json)
+echo "$out" | grep -q '"active_backend": null' && ok "status without the module: no active backend" ||
+	{ echo "$out" | sed 's/^/# /'; nok "status without the module: no active backend"; }
+"$fng" run --policy "$pol" -- true 2>/tmp/kmod-status.err
+rc=$?
+[ $rc = 125 ] && ok "run refuses file rules without BPF LSM or the module (125)" ||
+	nok "run refuses file rules without BPF LSM or the module (125, got $rc)"
+grep -q 'BPF LSM: .*; kmod backend: the fnguard kernel module is not loaded' /tmp/kmod-status.err &&
+	ok "the refusal names both backends and why" ||
+	{ sed 's/^/# /' /tmp/kmod-status.err; nok "the refusal names both backends and why"; }
+
+insmod "$ko" || nok "insmod"
+out=$("$fng" status --json)
+echo "$out" | grep -q '"active_backend": "kmod"' && ok "status with the module: kmod is the active backend" ||
+	{ echo "$out" | sed 's/^/# /'; nok "status with the module: kmod is the active backend"; }
+"$fng" status | grep -q '^file/exec enforcement: kmod' && ok "status (text) names kmod" ||
+	nok "status (text) names kmod"
+"$fng" run --policy "$pol" -- cat /srv/kmodst/f >/dev/null 2>/tmp/kmod-status.err
+rc=$?
+[ $rc = 1 ] && ok "run (auto) uses the module: cat of a denied file fails" ||
+	{ sed 's/^/# /' /tmp/kmod-status.err; nok "run (auto) uses the module: cat of a denied file fails (got $rc)"; }
+grep -q '"class":"file"' /tmp/kmod-status.err && ok "run (auto): the denial is reported" ||
+	nok "run (auto): the denial is reported"
+cat /srv/kmodst/f >/dev/null && ok "the same read outside the environment works" ||
+	nok "the same read outside the environment works"
+"$fng" run --backend bpf-lsm --policy "$pol" -- true 2>/dev/null
+rc=$?
+[ $rc = 125 ] && ok "run --backend bpf-lsm still refuses (125)" || nok "run --backend bpf-lsm still refuses (125, got $rc)"
+rmmod fnguard && ok "rmmod after the runs (nothing left installed)" || nok "rmmod after the runs"
+exit $fail
