@@ -44,7 +44,7 @@ ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) -D_GNU_SOURCE -fno-strict-aliasing \
 	      $(PKG_CFLAGS) -MMD -MP
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 # Guest binaries are static: the test kernel's initramfs has no libc of its own.
-GUEST_LIBS := -static -lbpf -lelf -lz -lseccomp -lyaml -lprotobuf-c
+GUEST_LIBS := -static -lbpf -lelf -lz -lseccomp -lyaml -lprotobuf-c -lnl-genl-3 -lnl-3 -lpthread -lm
 # Except the microVM guest's agent: Debian has no static libkmod, so it is linked dynamically,
 # with libfnguard's libraries (those it uses: --as-needed), and tools/mkguest puts the
 # libraries ldd names, and the loader, in its initramfs.
@@ -104,7 +104,7 @@ FUZZ_TIME  ?= 60
 KABI       := $(shell cat $(CACHE)/abi 2>/dev/null)
 KDIR       ?= $(if $(KABI),/usr/src/linux-headers-$(KABI)-amd64,/nonexistent)
 
-.PHONY: all deps demo demo-bench bench-daemon guest-initrd test test-unit test-vm fuzz fuzz-ci vmlinux module clean bench
+.PHONY: all deps demo demo-bench bench-daemon guest-initrd test test-unit test-vm fuzz fuzz-ci vmlinux module clean bench bench-kmod
 all: $(BPF_SKELS) $(OUT)/libfnguard.a $(OUT)/fnguard $(OUT)/fnguardd $(OUT)/guest/fnguard \
 	$(OUT)/guest/fnguardd $(OUT)/guest/fnguard-agent $(VM_BINS) $(DEMO_FILES) module
 
@@ -320,6 +320,12 @@ bench: all
 	$(Q)tools/vmtest --cache $(CACHE) --suite tests/bench/bench.suite --out $(OUT)/vmtest/bench \
 		--tap $(OUT)/vmtest/bench/results.tap
 	$(Q)grep -h '^bench:\|^# ' $(OUT)/vmtest/bench/run.sh.log $(OUT)/vmtest/bench/bench_run.sh.log 2>/dev/null || true
+
+# Both backends side by side (the module's probes and the BPF LSM programs, in one run).
+bench-kmod: all module
+	$(Q)tools/vmtest --cache $(CACHE) --suite tests/bench/bench-kmod.suite \
+		--out $(OUT)/vmtest/bench-kmod --tap $(OUT)/vmtest/bench-kmod/results.tap
+	$(Q)grep -h '^bench:\|^# ' $(OUT)/vmtest/bench-kmod/*run.sh.log 2>/dev/null || true
 
 fuzz: $(FUZZ_BINS)
 	$(Q)tools/run-fuzz --time $(FUZZ_TIME) $(FUZZ_BINS)
