@@ -197,8 +197,8 @@ $(OUT)/guest/fnguard-agent: $(OUT)/obj/daemon/agent/guest.o $(OUT)/obj/daemon/ag
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(AGENT_LIBS)
 
-guest-initrd: $(OUT)/guest/fnguard-agent
-	$(Q)tools/mkguest --cache $(CACHE) --agent $< --out $(OUT)/guest/microvm-initrd.cpio.gz
+guest-initrd: $(OUT)/guest/fnguard-agent module
+	$(Q)tools/mkguest --cache $(CACHE) --agent $(OUT)/guest/fnguard-agent --out $(OUT)/guest/microvm-initrd.cpio.gz
 
 $(OUT)/guest/%: tests/vm/%.c tests/vm/tap.h $(OUT)/libfnguard.a $(BPF_SKELS)
 	$(call msg,CC-GUEST,$@)

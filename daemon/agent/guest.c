@@ -38,6 +38,7 @@
 #include "wire.h"
 
 #define GUEST_MODULES "/fnguard/modules"
+#define GUEST_KMOD "/fnguard/fnguard.ko"
 #define GUEST_POLICY "/fnguard/policy.yaml"
 #define GUEST_PORT_NAME "fnguard.ctl"
 #define GUEST_PORT_WAIT_MS 5000
@@ -138,6 +139,45 @@ static int modules_load(struct guest *g)
 out:
 	kmod_unref(ctx);
 	return err;
+}
+
+/*
+ * The fallback backend: a guest kernel booted without BPF LSM gets the fnguard module, when the
+ * image has one (tools/mkguest adds it when it is built). Loaded before the plan is made, so
+ * the plan sees it; with BPF LSM active it is not loaded at all (bpf-lsm is preferred).
+ */
+static int kmod_fallback(struct guest *g)
+{
+	char lsm[256] = "";
+	struct kmod_module *mod;
+	struct kmod_ctx *ctx;
+	FILE *f;
+	int err;
+
+	f = fopen("/sys/kernel/security/lsm", "re");
+	if (f) {
+		if (!fgets(lsm, sizeof(lsm), f))
+			lsm[0] = 0;
+		fclose(f);
+	}
+	lsm[strcspn(lsm, "\n")] = 0;
+	if (strstr(lsm, "bpf") || access(GUEST_KMOD, F_OK))
+		return 0;
+	ctx = kmod_new(NULL, NULL);
+	if (!ctx)
+		return -ENOMEM;
+	err = kmod_module_new_from_path(ctx, GUEST_KMOD, &mod);
+	if (!err) {
+		err = kmod_module_insert_module(mod, 0, NULL);
+		kmod_module_unref(mod);
+	}
+	kmod_unref(ctx);
+	if (err == -EEXIST)
+		err = 0;
+	/* Not fatal here: the plan then says what cannot be enforced, and why. */
+	if (err)
+		log_warnx("guest: loading %s: %s", GUEST_KMOD, strerror(-err));
+	return 0;
 }
 
 /* /dev/NAME of the virtio-serial port called GUEST_PORT_NAME: 0, or -ENOENT. */
@@ -329,6 +369,7 @@ static int guest_setup(struct guest *g)
 						       MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL));
 	/* The virtio transport and the console driver are modules in Debian's kernel. */
 	STEP("loading kernel modules", modules_load(g));
+	STEP("loading the fnguard module (no BPF LSM)", kmod_fallback(g));
 	STEP("finding the control port", port_wait(g, port, sizeof(port)));
 	STEP("opening the control port", port_open(g, port));
 	STEP("waiting for the host on the control port", port_wait_host(g));

@@ -9,8 +9,10 @@
 #   hostile  the guest kernel denies reading the handler, writing /tmp, a shell, a connect,
 #            and each denial reaches the host as AgentDenial before the result; a reset and a
 #            second invocation (the handler's own exec is allowed again)
-#   nolsm    the same kernel with BPF LSM off: the agent refuses (AgentFailure naming the
-#            sections) and powers off, running nothing
+#   kmod     the same kernel with BPF LSM off: the agent loads the fnguard module from the
+#            image and the hostile handler's attempts are denied by it
+#   nolsm    BPF LSM off and no module in the image: the agent refuses (AgentFailure naming
+#            the sections) and powers off, running nothing
 # Prints TAP lines; skips when the kernel cache of 'make deps' is missing.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -148,8 +150,32 @@ check "hostile: after the reset the handler runs again (exec count reset)" q "$o
 check "hostile: the guest powers off after AgentShutdown" grep -qx "exited 0" "$tmp/hostile.qemu"
 [ "$failed" = 0 ] || show_serial hostile
 
+# ---------------------------------------------------------------- the kmod backend
+if [ -f "$top/build/kmod/kmod/fnguard.ko" ]; then
+	cp "$tmp/hostile.cpio.gz" "$tmp/kmod.cpio.gz"
+	boot kmod "lsm=landlock,lockdown,yama" invoke:inv-1:/var/task/handler:x
+	out=$tmp/kmod.out
+	check "kmod: without BPF LSM the module denies reading the handler and writing /tmp, a shell and a connect" q "$out" \
+		'any(x["type"] == "result" and x["invocation"] == "inv-1" and
+		     "\"read_handler\": \"EACCES\"" in x["response"] and
+		     "\"write_tmp\": \"EACCES\"" in x["response"] and
+		     "\"start_shell\": \"EACCES\"" in x["response"] and
+		     "\"connect_out\": \"EPERM\"" in x["response"] for x in m)'
+	check "kmod: AgentDenial open /var/task/handler, create, exec and connect" q "$out" \
+		'{(x["event"]["op"]) for x in m if x["type"] == "denial" and x["invocation"] == "inv-1"}
+		 >= {"open", "create", "exec", "connect"}'
+	check "kmod: the guest powers off" grep -qx "exited 0" "$tmp/kmod.qemu"
+	[ "$failed" = 0 ] || show_serial kmod
+else
+	echo "ok - microvm guest: kmod # SKIP the fnguard module is not built (make module needs the headers of 'make deps')"
+fi
+
 # ---------------------------------------------------------------- fail closed
-cp "$tmp/hello.cpio.gz" "$tmp/nolsm.cpio.gz"
+if ! "$top/tools/mkguest" --cache "$cache" --agent "$agent" --out "$tmp/base-nokmod.cpio.gz" \
+	--no-kmod >"$tmp/mkguest.log" 2>&1; then
+	nok "tools/mkguest --no-kmod"; cat "$tmp/mkguest.log"; exit 1
+fi
+cat "$tmp/base-nokmod.cpio.gz" "$tmp/hello.fn.cpio.gz" >"$tmp/nolsm.cpio.gz"
 boot nolsm "lsm=landlock,lockdown,yama" invoke:inv-1:/var/task/handler:x
 out=$tmp/nolsm.out
 check "nolsm: without BPF LSM the agent sends AgentFailure naming files and exec" q "$out" \
