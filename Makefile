@@ -205,6 +205,13 @@ $(OUT)/guest/%: tests/vm/%.c tests/vm/tap.h $(OUT)/libfnguard.a $(BPF_SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/vm -o $@ $< $(OUT)/libfnguard.a $(GUEST_LIBS)
 
+# Bench tests of the kernel module talk to it through generic netlink (libnl-genl-3, static).
+$(OUT)/guest/kmod_%: tests/vm/kmod_%.c tests/vm/tap.h tests/vm/cgtest.h kmod/uapi/fnguard_genl.h
+	$(call msg,CC-GUEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Wno-missing-field-initializers -Itests/vm -o $@ $< -static \
+		-lnl-genl-3 -lnl-3 -lpthread
+
 # The conformance suite's operation runner (static) and a dynamically linked program.
 $(OUT)/guest/fng-op: tests/conformance/fng-op.c
 	$(call msg,CC-GUEST,$@)

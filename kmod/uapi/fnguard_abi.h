@@ -23,6 +23,17 @@
 #define FNG_NET_MAX_PORTS 8
 #define FNG_NET_MAX_PER_PREFIX 8
 
+/*
+ * File rule rights (struct fng_file_rule_val.rights, struct fnguard_rule.rights). The same
+ * definitions as lib/policy.h and bpf/fnguard.bpf.h (identical redefinitions are allowed).
+ */
+#ifndef FNG_RIGHT_READ
+#define FNG_RIGHT_READ 1u
+#endif
+#ifndef FNG_RIGHT_WRITE
+#define FNG_RIGHT_WRITE 2u
+#endif
+
 #define FNG_MAX_ENVS 4096
 #define FNG_MAX_POLICIES (2 * FNG_MAX_ENVS)
 #define FNG_MAX_FILE_RULES 65536
