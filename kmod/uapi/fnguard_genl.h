@@ -15,6 +15,12 @@
  * ring buffer's). Events that cannot be sent are counted, never dropped silently.
  *
  * Changing anything (ENV_INSTALL, ENV_REMOVE, ENV_RESET_EXECS) needs CAP_SYS_ADMIN.
+ *
+ * A netlink attribute holds at most 65535 bytes (2730 struct fnguard_rule): a section with more
+ * rules is sent as several FILE_RULES (or EXEC_RULES) attributes in one ENV_INSTALL, which the
+ * module concatenates in order. A later rule on the same inode replaces an earlier one. A
+ * message of many rules needs a large enough socket send buffer (SO_SNDBUF).
+ * Joining the "events" group needs CAP_NET_ADMIN (GENL_UNS_ADMIN_PERM).
  */
 #ifndef _UAPI_FNGUARD_GENL_H
 #define _UAPI_FNGUARD_GENL_H
