@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/klog.h>
+#include <sys/xattr.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -227,6 +228,8 @@ static void tree(void)
 	if (access(T "/none", F_OK))
 		touch(T "/none");
 	unlink(T "/rw/f");
+	unlink(T "/rw/h");
+	touch(T "/rw/g");
 	unlink(T "/ro/new");
 	if (access(T "/rw/bb", F_OK))
 		copy_file("/bin/busybox", T "/rw/bb");
@@ -278,6 +281,32 @@ static int f_read_other(void *a) { return op_open(T "/other", O_RDONLY); }
 static int f_create_ro(void *a) { return op_open(T "/ro/new", O_WRONLY | O_CREAT); }
 static int f_unlink_ro(void *a) { return unlink(T "/ro/f") ? errno : 0; }
 static int f_rename_gain(void *a) { return rename(T "/w/f", T "/rw/f") ? errno : 0; }
+
+static int f_link_gain(void *a) { return link(T "/other", T "/rw/h") ? errno : 0; }
+static int f_exchange_gain(void *a)
+{
+	return renameat2(AT_FDCWD, T "/w/f", AT_FDCWD, T "/rw/g", RENAME_EXCHANGE) ? errno : 0;
+}
+static int f_chmod_ro(void *a) { return chmod(T "/ro/f", 0600) ? errno : 0; }
+static int f_utimes_ro(void *a)
+{
+	struct timespec ts[2] = {{1, 0}, {1, 0}};
+
+	return utimensat(AT_FDCWD, T "/ro/f", ts, 0) ? errno : 0;
+}
+static int f_setxattr_ro(void *a)
+{
+	return setxattr(T "/ro/f", "trusted.fng", "1", 1, 0) ? errno : 0;
+}
+static int f_memfd_exec(void *a)
+{
+	int fd = memfd_create("x", 0);
+
+	if (fd < 0 || write(fd, "#!/bin/true\n", 12) != 12)
+		return 200;
+	fexecve(fd, (char *[]){"x", NULL}, (char *[]){NULL});
+	return errno;
+}
 
 static int f_exec(void *a)
 {
@@ -630,6 +659,18 @@ int main(int argc, char **argv)
 	     FNG_RULE_ENTRY, 0, T "/ro/f"},
 	    {"rename from write-only to read-write (gain)", f_rename_gain, NULL, EXDEV,
 	     FNG_CLASS_FILE, FNG_OP_RENAME, FNG_RULE_CROSS, 1, T "/w/f"},
+	    {"hard link of a denied file into a read-write tree (gain)", f_link_gain, NULL, EXDEV,
+	     FNG_CLASS_FILE, FNG_OP_LINK, FNG_RULE_CROSS, 1, T "/other"},
+	    {"RENAME_EXCHANGE that would gain rights", f_exchange_gain, NULL, EXDEV, FNG_CLASS_FILE,
+	     FNG_OP_RENAME, FNG_RULE_CROSS, 1, T "/w/f"},
+	    {"chmod under a read rule", f_chmod_ro, NULL, EACCES, FNG_CLASS_FILE, FNG_OP_SETATTR,
+	     FNG_RULE_ENTRY, 0, T "/ro/f"},
+	    {"utimes under a read rule (dentry-only hook)", f_utimes_ro, NULL, EACCES,
+	     FNG_CLASS_FILE, FNG_OP_SETATTR, FNG_RULE_ENTRY, 0, T "/ro/f"},
+	    {"setxattr under a read rule (dentry-only hook)", f_setxattr_ro, NULL, EACCES,
+	     FNG_CLASS_FILE, FNG_OP_SETATTR, FNG_RULE_ENTRY, 0, T "/ro/f", 0, true},
+	    {"memfd_create + fexecve (no path)", f_memfd_exec, NULL, EACCES, FNG_CLASS_EXEC,
+	     FNG_OP_EXEC, FNG_RULE_NO_PATH, 0, "memfd:x", 0, true},
 	    {"exec of an allowed file", f_exec, "/bin/true", 0, 0, 0, 0, 0, NULL},
 	    {"exec of a file no exec entry covers", f_exec, T "/rw/bb", EACCES, FNG_CLASS_EXEC,
 	     FNG_OP_EXEC, FNG_RULE_DEFAULT, -1, T "/rw/bb", 0, false, 1},
