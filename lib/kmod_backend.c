@@ -278,6 +278,25 @@ void kmod_backend_close(struct kmod_backend *k)
 	free(k);
 }
 
+/*
+ * A section's rules as attributes of at most 64 KiB each (an attribute's length is 16 bits):
+ * the module joins them in order. An empty section is one empty attribute.
+ */
+static int rules_put(struct nl_msg *msg, int attr, const struct fnguard_rule *r, size_t n)
+{
+	const size_t per = 65535 / sizeof(*r);
+	size_t i = 0;
+
+	do {
+		size_t k = n - i < per ? n - i : per;
+
+		if (nla_put(msg, attr, (int)(k * sizeof(*r)), r + i))
+			return -1;
+		i += k;
+	} while (i < n);
+	return 0;
+}
+
 int kmod_backend_env_install(struct kmod_backend *k, uint64_t cgroup_id,
 			     const struct fng_policy_conf *conf, const struct fng_policy *p,
 			     int root_fd)
@@ -305,8 +324,8 @@ int kmod_backend_env_install(struct kmod_backend *k, uint64_t cgroup_id,
 	}
 	if (nla_put_u64(msg, FNGUARD_A_CGROUP_ID, cgroup_id) ||
 	    nla_put(msg, FNGUARD_A_CONF, sizeof(*conf), conf) ||
-	    nla_put(msg, FNGUARD_A_FILE_RULES, (int)(nf * sizeof(*files)), files) ||
-	    nla_put(msg, FNGUARD_A_EXEC_RULES, (int)(nx * sizeof(*execs)), execs)) {
+	    rules_put(msg, FNGUARD_A_FILE_RULES, files, nf) ||
+	    rules_put(msg, FNGUARD_A_EXEC_RULES, execs, nx)) {
 		nlmsg_free(msg);
 		err = -EMSGSIZE;
 		goto out;

@@ -8,7 +8,7 @@ ok() { echo "ok - $1"; }
 nok() { echo "not ok - $1"; fail=1; }
 pol=/tmp/kmod-status-policy.yaml
 mkdir -p /srv/kmodst && echo secret >/srv/kmodst/f
-printf 'apiVersion: fnguard/v1\nfiles:\n  default: allow\n  rules:\n    - path: /srv/kmodst\n      access: []\n' >"$pol"
+printf 'apiVersion: fnguard/v1\nfiles:\n  default: allow\n  rules:\n    - path: /srv/kmodst\n      access: []\nexec:\n  default: allow\n  children: allow\n' >"$pol"
 
 rmmod fnguard 2>/dev/null
 out=$("$fng" status --json)
