@@ -287,5 +287,7 @@ static void __exit fng_exit(void)
 module_init(fng_init);
 module_exit(fng_exit);
 MODULE_LICENSE("GPL");
+/* Resolving the family loads the module when installed (request_module of this alias). */
+MODULE_ALIAS_GENL_FAMILY(FNGUARD_GENL_NAME);
 MODULE_DESCRIPTION("fnguard: per-environment file, exec and network enforcement");
 MODULE_VERSION("0.2");

@@ -40,4 +40,16 @@ cat /srv/kmodst/f >/dev/null && ok "the same read outside the environment works"
 rc=$?
 [ $rc = 125 ] && ok "run --backend bpf-lsm still refuses (125)" || nok "run --backend bpf-lsm still refuses (125, got $rc)"
 rmmod fnguard && ok "rmmod after the runs (nothing left installed)" || nok "rmmod after the runs"
+
+# Installed but not loaded: looking for the family makes the kernel load it (its genl alias).
+r=$(uname -r)
+mkdir -p "/lib/modules/$r/extra" && cp "$ko" "/lib/modules/$r/extra/" && depmod -a
+# This initramfs has busybox's modprobe in /bin, not where the kernel looks by default.
+echo /bin/modprobe >/proc/sys/kernel/modprobe
+[ ! -d /sys/module/fnguard ] || nok "the module is not loaded before status"
+"$fng" status | grep -q '^file/exec enforcement: kmod' && [ -d /sys/module/fnguard ] &&
+	ok "status loads the installed module by itself (genl family alias) and names kmod" ||
+	nok "status loads the installed module by itself (genl family alias) and names kmod"
+rmmod fnguard
+rm -rf "/lib/modules/$r/extra"
 exit $fail
