@@ -33,6 +33,7 @@
 #include <sys/wait.h>
 
 #include "backend.h"
+#include "fnguard_genl.h"
 #include "fnguardd.h"
 #include "log.h"
 
@@ -132,6 +133,17 @@ static void kernel_report_losses(void)
 		telemetry_loss(t, lost - D.ringbuf_lost, "kernel ring buffer");
 		emit(t, NULL, NULL, NULL);
 		D.ringbuf_lost = lost;
+	}
+	/* The module's probes out of instances: calls that ran undecided. Never silent. */
+	if (D.bpf) {
+		uint64_t missed = bpf_backend_counter(D.bpf, FNGUARD_CNT_PROBE_MISSED);
+
+		if (missed > D.probes_missed) {
+			log_warnx("kmod: %llu call(s) were NOT checked: the module's probes had no "
+				  "free instance (kretprobe maxactive exhausted)",
+				  (unsigned long long)(missed - D.probes_missed));
+			D.probes_missed = missed;
+		}
 	}
 }
 

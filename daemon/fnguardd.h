@@ -141,6 +141,7 @@ struct fnguardd {
 	unsigned n_envs;
 	uint64_t next_env, next_inv;
 	uint64_t ringbuf_lost; /* reported so far */
+	uint64_t probes_missed; /* kmod probe misses reported so far */
 	int64_t boot_to_real_ns;
 	bool stopping;
 };

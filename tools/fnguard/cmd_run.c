@@ -30,6 +30,7 @@
 #include "event_json.h"
 #include "log.h"
 #include "plan.h"
+#include "fnguard_genl.h"
 #include "policy.h"
 #include "seccomp_notify.h"
 
@@ -429,7 +430,7 @@ drain:
 					"SIGKILL\n", left);
 	}
 	if (bpf) {
-		uint64_t lost, n_fail, n_deep;
+		uint64_t lost, n_fail, n_deep, n_missed;
 
 		bpf_backend_events_read(bpf, 0);
 		lost = bpf_backend_counter(bpf, FNG_CNT_RINGBUF_FULL);
@@ -438,6 +439,13 @@ drain:
 		/* Decisions that failed closed are not lost events, but they must not be silent. */
 		n_fail = bpf_backend_counter(bpf, FNG_CNT_MAP_FAIL);
 		n_deep = bpf_backend_counter(bpf, FNG_CNT_PATH_TOO_DEEP);
+		/* The module's probes ran out of instances: those calls went undecided. */
+		n_missed = bpf_backend_counter(bpf, FNGUARD_CNT_PROBE_MISSED);
+		if (n_missed)
+			fprintf(stderr, "fnguard: run: %llu call(s) were NOT checked: the fnguard "
+					"module's probes had no free instance (kretprobe maxactive "
+					"exhausted)\n",
+				(unsigned long long)n_missed);
 		if (n_fail)
 			fprintf(stderr, "fnguard: run: %llu decision(s) denied because the policy "
 					"maps could not be read (failed closed)\n",
