@@ -3,7 +3,14 @@
 # Bench: fnguardd killed with SIGKILL leaves the policy of a running environment in force
 # (pinned); a restarted daemon cleans up what it left. Then 200 invocations in a row on one
 # warm environment leak no fd, cgroup, mount, process or BPF map entry.
+#   daemon_kill.sh [kmod]   kmod: on a kernel without BPF LSM, the fnguard module enforcing
 . /tests/daemon_lib.sh
+backend=${1:-bpf-lsm}
+if [ "$backend" = kmod ]; then
+	insmod /fnguard/fnguard.ko || { echo "not ok - insmod fnguard.ko"; exit 1; }
+fi
+# Environments with a policy in the module ("... (N environment(s))" of fnguard status).
+kmod_envs() { fnguard status | sed -n 's/.*answers on generic netlink (\([0-9]*\) environment.*/\1/p'; }
 
 echo "top secret" >/tests/secret
 mkdir -p "$T/guarded"
@@ -49,6 +56,9 @@ kill -KILL $dpid
 wait $dpid 2>/dev/null
 check "after SIGKILL of the daemon, its enforcement is still pinned" test -d /sys/fs/bpf/fnguardd/env-"$(stat -c %i "$cg")"
 check "... the environment's cgroup is still there" test -d "$cg"
+if [ "$backend" = kmod ]; then
+	check "... and its policy is still in the module ($(kmod_envs) environment)" test "$(kmod_envs)" = 1
+fi
 check "cat /tests/secret works outside the environment" sh -c 'cat /tests/secret >/dev/null'
 sh -c "echo \$\$ >$cg/cgroup.procs && exec cat /tests/secret" >/dev/null 2>"$T/err"
 check "... and is denied inside it with the daemon dead (policy in force)" grep -q 'Permission denied' "$T/err"
@@ -58,6 +68,9 @@ check "the orphaned invocation finished and the agent left (no process in the cg
 check "a restarted daemon starts" daemon_start "$T/state"
 check "... and removed the environment the killed one left" test ! -d "$cg"
 check "... saying so in its log" grep -q "cleaned 1 environment" "$T/fnguardd.log"
+if [ "$backend" = kmod ]; then
+	check "... and removed its policy from the module" test "$(kmod_envs)" = 0
+fi
 
 # 200 invocations on one warm environment (isolate_invocations: true, so each one also
 # resets /tmp and kills leftovers): nothing may grow.
@@ -75,6 +88,7 @@ snapshot() {
 	echo "env-procs $(wc -l <"$leakcg")"
 	echo "daemon-children $(grep -l "^PPid:.$dpid\$" /proc/[0-9]*/status 2>/dev/null | wc -l)"
 	fng-mapcount /sys/fs/bpf/fnguardd/maps | sort | sed 's/^/map /'
+	[ "$backend" = kmod ] && echo "kmod-envs $(kmod_envs)"
 }
 snapshot >"$T/before"
 n=0
@@ -94,5 +108,8 @@ else
 fi
 check "the map entries were counted" grep -q '^map fng_envs 1$' "$T/before"
 check "SIGTERM stops the daemon" daemon_stop
+if [ "$backend" = kmod ]; then
+	check "the stopped daemon left no policy in the module (rmmod succeeds)" rmmod fnguard
+fi
 rm -f /tests/secret
 finish
