@@ -97,6 +97,8 @@ void fng_path_fill(struct dentry *d, struct vfsmount *mnt, char *out);
 /* ------------------------------------------------------------------ events */
 int fng_events_init(void);
 void fng_events_exit(void);
+/* Process context: send every event queued so far (waits for the work item). */
+void fng_events_flush(void);
 /* Any context but NMI: copies @e into the queue (or counts it dropped). */
 void fng_event_queue(const struct fng_event *e);
 

@@ -67,6 +67,11 @@ static void fng_event_work_fn(struct work_struct *w)
 	}
 }
 
+void fng_events_flush(void)
+{
+	flush_work(&fng_event_work);
+}
+
 int fng_events_init(void)
 {
 	fng_ring = vzalloc(array_size(FNG_EVENT_QUEUE, sizeof(*fng_ring)));

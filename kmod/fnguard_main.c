@@ -28,6 +28,9 @@ static int fng_cmd_get_info(struct sk_buff *skb, struct genl_info *info)
 	unsigned int i;
 	void *hdr;
 
+	/* Events queued before this request are sent before its reply: a reader that asks for
+	 * the counters and then reads its events socket has every event made so far. */
+	fng_events_flush();
 	for (i = 0; i < FNGUARD_CNT_MAX; i++)
 		counters[i] = fng_counter_sum(i);
 	counters[FNGUARD_CNT_PROBE_MISSED] += fng_hooks_missed();

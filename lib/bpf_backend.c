@@ -35,6 +35,10 @@ struct bpf_backend {
 	struct kmod_backend *kmod;
 	uint64_t kmod_base[FNGUARD_CNT_MAX]; /* its counters when we connected */
 	int epfd;			     /* the ring buffer's epoll fd and the module's socket */
+	/* The environments installed through this object: the module's events group carries
+	 * every environment's events (another fnguard run's too); only these are ours. */
+	uint64_t *kmod_envs;
+	size_t n_kmod_envs, cap_kmod_envs;
 };
 
 static int on_event(void *ctx, void *data, size_t len)
@@ -46,11 +50,44 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
+static ssize_t kmod_env_find(const struct bpf_backend *b, uint64_t cgroup_id)
+{
+	for (size_t i = 0; i < b->n_kmod_envs; i++)
+		if (b->kmod_envs[i] == cgroup_id)
+			return (ssize_t)i;
+	return -1;
+}
+
+static int kmod_env_add(struct bpf_backend *b, uint64_t cgroup_id)
+{
+	if (kmod_env_find(b, cgroup_id) >= 0)
+		return 0;
+	if (b->n_kmod_envs == b->cap_kmod_envs) {
+		size_t cap = b->cap_kmod_envs ? 2 * b->cap_kmod_envs : 16;
+		uint64_t *v = realloc(b->kmod_envs, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		b->kmod_envs = v;
+		b->cap_kmod_envs = cap;
+	}
+	b->kmod_envs[b->n_kmod_envs++] = cgroup_id;
+	return 0;
+}
+
+static void kmod_env_del(struct bpf_backend *b, uint64_t cgroup_id)
+{
+	ssize_t i = kmod_env_find(b, cgroup_id);
+
+	if (i >= 0)
+		b->kmod_envs[i] = b->kmod_envs[--b->n_kmod_envs];
+}
+
 static void on_kmod_event(const struct fng_event *e, void *ctx)
 {
 	struct bpf_backend *b = ctx;
 
-	if (b->fn)
+	if (b->fn && kmod_env_find(b, e->cgroup_id) >= 0)
 		b->fn(e, b->ctx);
 }
 
@@ -159,6 +196,7 @@ void bpf_backend_close(struct bpf_backend *b)
 		return;
 	ring_buffer__free(b->rb);
 	kmod_backend_close(b->kmod);
+	free(b->kmod_envs);
 	if (b->epfd >= 0)
 		close(b->epfd);
 	for (int i = 0; i < b->n_lsm_links; i++)
@@ -291,7 +329,10 @@ int bpf_backend_env_install(struct bpf_backend *b, struct bpf_env *env,
 	 * switched atomically on its own).
 	 */
 	if (b->kmod) {
-		err = kmod_backend_env_install(b->kmod, env->cgroup_id, &conf, p, env->root_fd);
+		err = kmod_env_add(b, env->cgroup_id);
+		if (!err)
+			err = kmod_backend_env_install(b->kmod, env->cgroup_id, &conf, p,
+						       env->root_fd);
 		if (err)
 			goto undo;
 	}
@@ -340,6 +381,9 @@ int bpf_backend_env_remove(struct bpf_backend *b, struct bpf_env *env)
 
 		if (e && e != -ENOENT)
 			err = e;
+		/* Its last events may still be queued: read them while they are still ours. */
+		kmod_backend_events_read(b->kmod);
+		kmod_env_del(b, env->cgroup_id);
 	}
 	if (env->policy_id) {
 		if (bpf_map_delete_elem(bpf_map__fd(b->skel->maps.fng_envs), &env->cgroup_id) &&

@@ -388,6 +388,10 @@ int kmod_backend_events_fd(struct kmod_backend *k)
 
 int kmod_backend_events_read(struct kmod_backend *k)
 {
+	struct reply r;
+
+	/* The module sends what it has queued before it answers: then the socket has it all. */
+	get_info(k->req, k->family, &r);
 	for (;;) {
 		int err = nl_recvmsgs_default(k->ev);
 

@@ -36,7 +36,7 @@
 
 enum fnguard_cmd {
 	FNGUARD_CMD_UNSPEC = 0,
-	/* reply: VERSION, POLICIES, COUNTERS */
+	/* reply: VERSION, POLICIES, COUNTERS; every event queued before it is multicast first */
 	FNGUARD_CMD_GET_INFO = 1,
 	/* CGROUP_ID, CONF, FILE_RULES, EXEC_RULES: install, or replace atomically */
 	FNGUARD_CMD_ENV_INSTALL = 2,

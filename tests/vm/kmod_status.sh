@@ -34,6 +34,24 @@ rc=$?
 	{ sed 's/^/# /' /tmp/kmod-status.err; nok "run (auto) uses the module: cat of a denied file fails (got $rc)"; }
 grep -q '"class":"file"' /tmp/kmod-status.err && ok "run (auto): the denial is reported" ||
 	nok "run (auto): the denial is reported"
+# Two runs at once: the module multicasts every environment's events; each run reports its own.
+"$fng" run --policy "$pol" --events /tmp/kmod-a.json -- sleep 3 &
+apid=$!
+sleep 1
+"$fng" run --policy "$pol" --events /tmp/kmod-b.json -- cat /srv/kmodst/f >/dev/null 2>&1
+wait $apid
+grep -q '"class":"file"' /tmp/kmod-b.json && ! grep -q '"type":"denial"' /tmp/kmod-a.json &&
+	ok "two runs at once: the denial is reported by its own run only" ||
+	{ sed 's/^/# a: /' /tmp/kmod-a.json; sed 's/^/# b: /' /tmp/kmod-b.json
+	  nok "two runs at once: the denial is reported by its own run only"; }
+# A denial just before the command exits is reported too (the run syncs with the module).
+n=0
+for i in 1 2 3 4 5; do
+	"$fng" run --policy "$pol" --events /tmp/kmod-c.$i.json -- cat /srv/kmodst/f >/dev/null 2>&1
+	grep -q '"class":"file"' /tmp/kmod-c.$i.json && n=$((n + 1))
+done
+[ $n = 5 ] && ok "a denial right before exit is in the events, 5 of 5 runs" ||
+	nok "a denial right before exit is in the events ($n of 5 runs)"
 cat /srv/kmodst/f >/dev/null && ok "the same read outside the environment works" ||
 	nok "the same read outside the environment works"
 "$fng" run --backend bpf-lsm --policy "$pol" -- true 2>/dev/null
