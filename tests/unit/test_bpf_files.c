@@ -197,6 +197,56 @@ static void test_alias_intersects(void **state)
 	policy_free(p);
 }
 
+/* The kmod backend's arrays: the same entries, sorted, aliases merged, nothing dropped. */
+static void test_collect(void **state)
+{
+	struct fixture *f = *state;
+	struct fnguard_rule *files = NULL, *execs = NULL;
+	size_t nf = 0, nx = 0;
+	struct fng_rule_key kd, kf;
+	struct fng_policy *p;
+	char path[128];
+
+	p = load(f, "apiVersion: fnguard/v1\n"
+		    "files:\n"
+		    "  rules:\n"
+		    "    - {path: @/d/f, access: []}\n"
+		    "    - {path: @/d, access: [read, write]}\n"
+		    "    - {path: @/missing, access: [read]}\n"
+		    "    - {path: @/l, access: [read]}\n"
+		    "exec:\n"
+		    "  allow: [@/d/f, @/nope/x]\n");
+	assert_int_equal(bpf_files_collect(p, 0, on_unresolved, f, &files, &nf, &execs, &nx), 0);
+	snprintf(path, sizeof(path), "%s/d", f->dir);
+	kd = key_of(0, path);
+	snprintf(path, sizeof(path), "%s/d/f", f->dir);
+	kf = key_of(0, path);
+	/* d and l (a symlink to d) are one entry: read only, the first rule's index. */
+	assert_int_equal(nf, 2);
+	for (size_t i = 0; i < nf; i++) {
+		if (files[i].ino == kd.ino) {
+			assert_int_equal(files[i].dev, kd.dev);
+			assert_int_equal(files[i].rights, FNG_RIGHT_READ);
+			assert_int_equal(files[i].index, 1);
+		} else {
+			assert_int_equal(files[i].ino, kf.ino);
+			assert_int_equal(files[i].rights, 0);
+			assert_int_equal(files[i].index, 0);
+		}
+		assert_int_equal(files[i].pad, 0);
+	}
+	assert_true(files[0].dev < files[1].dev ||
+		    (files[0].dev == files[1].dev && files[0].ino < files[1].ino));
+	assert_int_equal(nx, 1);
+	assert_int_equal(execs[0].ino, kf.ino);
+	assert_int_equal(execs[0].rights, 1);
+	/* The two missing paths are reported. */
+	assert_int_equal(f->n_unresolved, 2);
+	free(files);
+	free(execs);
+	policy_free(p);
+}
+
 static void test_clear_one_policy(void **state)
 {
 	struct fixture *f = *state;
@@ -266,6 +316,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_fill_entries, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_alias_intersects, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_collect, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_clear_one_policy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fill_failure_cleans_up, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_conf, setup, teardown),
