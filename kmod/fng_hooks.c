@@ -4,24 +4,26 @@
  * on kernels where 'bpf' is not an active LSM.
  *
  * Mechanism. A module cannot register LSM hooks (the LSM list is fixed at boot), so each
- * security_* function whose LSM hook the BPF backend uses gets a kretprobe:
- *   - its entry handler reads the arguments (regs_get_kernel_argument), makes the decision
- *     under rcu_read_lock() and, when the call is allowed (or the task is in no environment),
- *     returns nonzero: the instance is released at once and the return is not probed;
- *   - otherwise it keeps the verdict in the instance data (struct fng_pending) and the return
- *     handler, when the function's own result is 0 (no earlier denial, which is respected as
- *     the BPF programs respect 'ret'), reports the event and, unless in audit mode, replaces
- *     the return value with the errno.
- * security_bprm_committed_creds (no return value to change) gets a plain kprobe that counts
- * the environment's execs for children: deny.
+ * security_* function whose LSM hook the BPF backend uses gets a kprobe at its entry (on
+ * ftrace's call site, so no breakpoint is hit). Its handler reads the arguments
+ * (regs_get_kernel_argument) and decides under rcu_read_lock(). Allowed: the function runs as
+ * usual. Denied: the event is queued, the errno is put in the return register and the
+ * instruction pointer is moved to fng_deny_return, a bare return: the function (the other
+ * LSMs' hooks included) is not run and its caller sees the errno. This is what the kernel's
+ * own error injection (bpf_override_return) does.
  *
- * Misses. A kretprobe instance is held only from the entry of a call this module denies (or
- * audits) to its return; allowed calls release theirs in the entry handler. With
- * FNG_MAXACTIVE instances per probe, a miss needs that many denied calls of one function in
- * flight at once. A missed call cannot be failed closed: the kretprobe core skips the entry
- * handler when it has no instance, so the call runs undecided. Misses (rp.nmissed, and
- * kp.nmissed for the recursion case) are reported as FNGUARD_CNT_PROBE_MISSED so user space
- * can see that it happened.
+ * Why not kretprobes (which the first version of this module used): a kretprobe needs an
+ * instance for every call in flight, and when its instances run out the call runs with no
+ * decision at all (fails open), which can only be counted. A kprobe needs no instance, so no
+ * call goes undecided; what remains is the kprobe core's recursion guard (a probe hit while
+ * another handler runs on the same CPU), which this module's handlers never trigger (they call
+ * no probed function), and which is counted as FNGUARD_CNT_PROBE_MISSED all the same.
+ *
+ * Differences from the BPF programs that follow: the decision comes before the other LSMs'
+ * hooks instead of after them, so a call both would deny is reported by this module (the BPF
+ * programs leave it to the earlier denial, silently); and a denied call skips whatever else
+ * the security_* function does (IMA, fsnotify permission events), which only matters for a
+ * call that fails anyway. Audit mode reports and lets the function run.
  *
  * The LSM hook of mmap_file receives mmap_prot(file, reqprot), security_mmap_file receives
  * reqprot: mmap_prot is applied here (READ_IMPLIES_EXEC makes PROT_READ executable). The
@@ -29,6 +31,8 @@
  * mirrored too.
  */
 #include <linux/kprobes.h>
+#include <linux/linkage.h>
+#include <linux/objtool.h>
 #include <linux/ptrace.h>
 #include <linux/fs.h>
 #include <linux/dcache.h>
@@ -48,7 +52,18 @@
 
 #include "fng.h"
 
-#define FNG_MAXACTIVE 4096
+/*
+ * A denied call returns from here instead of running the function: ftrace's trampoline
+ * returns to it with the stack as at the function's entry, so its return goes to the caller.
+ */
+asm(".pushsection .text\n"
+    ".type fng_deny_return, @function\n"
+    "fng_deny_return:\n"
+    ANNOTATE_NOENDBR
+    ASM_RET
+    ".size fng_deny_return, .-fng_deny_return\n"
+    ".popsection\n");
+void fng_deny_return(void);
 #define FNG_RIGHTS_ALL (FNG_RIGHT_READ | FNG_RIGHT_WRITE)
 
 DEFINE_PER_CPU(u64, fng_counters[FNGUARD_CNT_MAX]);
@@ -123,29 +138,41 @@ static int fng_enter(struct fng_ctx *c)
 
 typedef bool (*fng_decide_fn)(struct fng_ctx *c, struct pt_regs *regs, struct fng_pending *p);
 
-/* Every entry handler: 1 (release the instance: nothing to do at return) or 0 (keep it). */
-static int fng_entry(struct kretprobe_instance *ri, struct pt_regs *regs, fng_decide_fn fn,
-		     int fail_err)
+static void fng_emit(const struct fng_pending *p);
+
+/*
+ * Every probe handler: decide; on a denial report it and return the errno without running
+ * the function (1: the kprobe core leaves the changed instruction pointer alone).
+ */
+static int fng_pre(struct pt_regs *regs, fng_decide_fn fn, int fail_err)
 {
-	struct fng_pending *p = (struct fng_pending *)ri->data;
+	struct fng_pending p;
 	struct fng_ctx c;
 	bool act = false;
 	int in;
 
 	/* Every open on the host passes here: with no environment, read nothing more. */
 	if (!atomic_read(&fng_n_envs))
-		return 1;
-	memset(p, 0, sizeof(*p));
+		return 0;
+	memset(&p, 0, sizeof(p));
 	rcu_read_lock();
 	in = fng_enter(&c);
 	if (in < 0) {
-		p->err = fail_err;
+		p.err = fail_err;
 		act = true;
 	} else if (in > 0) {
-		act = fn(&c, regs, p);
+		act = fn(&c, regs, &p);
 	}
 	rcu_read_unlock();
-	return act ? 0 : 1;
+	if (!act)
+		return 0;
+	if (p.verdict)
+		fng_emit(&p);
+	if (!p.err)
+		return 0;
+	regs_set_return_value(regs, p.err);
+	instruction_pointer_set(regs, (unsigned long)fng_deny_return);
+	return 1;
 }
 
 static __s32 fng_syscall_nr(void)
@@ -185,20 +212,6 @@ static void fng_emit(const struct fng_pending *p)
 		e.target.addr.port = p->type;
 	}
 	fng_event_queue(&e);
-}
-
-static int fng_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	struct fng_pending *p = (struct fng_pending *)ri->data;
-
-	/* An earlier denial stands: no event, its errno. */
-	if ((int)regs_return_value(regs) != 0)
-		return 0;
-	if (p->verdict)
-		fng_emit(p);
-	if (p->err)
-		regs_set_return_value(regs, p->err);
-	return 0;
 }
 
 static inline u8 fng_event_verdict(u8 mode)
@@ -575,9 +588,9 @@ static bool fng_socket_create(struct fng_ctx *c, struct pt_regs *regs, struct fn
 /* ------------------------------------------------------------------ entry handlers */
 
 #define FNG_ENTRY(name, fail)                                                                    \
-	static int fng_e_##name(struct kretprobe_instance *ri, struct pt_regs *regs)             \
+	static int fng_e_##name(struct kprobe *kp, struct pt_regs *regs)                         \
 	{                                                                                         \
-		return fng_entry(ri, regs, fng_##name, fail);                                     \
+		return fng_pre(regs, fng_##name, fail);                                           \
 	}
 
 FNG_ENTRY(file_open, -EACCES)
@@ -594,38 +607,38 @@ FNG_ENTRY(path_truncate, -EACCES)
 FNG_ENTRY(inode_xattr, -EACCES)
 FNG_ENTRY(bprm_check, -EACCES)
 
-static int fng_e_inode_setattr(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int fng_e_inode_setattr(struct kprobe *kp, struct pt_regs *regs)
 {
 	if (!fng_e_inode_setattr_pre(regs))
-		return 1;
-	return fng_entry(ri, regs, fng_inode_setattr, -EACCES);
+		return 0;
+	return fng_pre(regs, fng_inode_setattr, -EACCES);
 }
 
-static int fng_e_mmap_file(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int fng_e_mmap_file(struct kprobe *kp, struct pt_regs *regs)
 {
 	struct file *file = (struct file *)ARG(0);
 
 	/* prot as the LSM hook sees it: READ_IMPLIES_EXEC makes a PROT_READ mapping executable. */
 	if (!file || !(fng_mmap_prot(file, ARG(1)) & PROT_EXEC))
-		return 1;
-	return fng_entry(ri, regs, fng_mmap_file, -EACCES);
+		return 0;
+	return fng_pre(regs, fng_mmap_file, -EACCES);
 }
 
-static int fng_e_file_mprotect(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int fng_e_file_mprotect(struct kprobe *kp, struct pt_regs *regs)
 {
 	struct vm_area_struct *vma = (struct vm_area_struct *)ARG(0);
 
 	if (!READ_ONCE(vma->vm_file) || !(ARG(2) & PROT_EXEC))
-		return 1;
-	return fng_entry(ri, regs, fng_file_mprotect, -EACCES);
+		return 0;
+	return fng_pre(regs, fng_file_mprotect, -EACCES);
 }
 
-static int fng_e_socket_create(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int fng_e_socket_create(struct kprobe *kp, struct pt_regs *regs)
 {
 	/* Kernel sockets are never touched. */
 	if (ARG(3))
-		return 1;
-	return fng_entry(ri, regs, fng_socket_create, -EPERM);
+		return 0;
+	return fng_pre(regs, fng_socket_create, -EPERM);
 }
 
 /* After the point of no return: this exec happens. Count it for children: deny. */
@@ -644,47 +657,40 @@ static int fng_pre_bprm_committed(struct kprobe *kp, struct pt_regs *regs)
 	return 0;
 }
 
-#define FNG_KRP(sym, entry)                                                                      \
-	{                                                                                         \
-		.kp.symbol_name = sym, .entry_handler = entry, .handler = fng_ret,                \
-		.data_size = sizeof(struct fng_pending), .maxactive = FNG_MAXACTIVE,              \
-	}
+#define FNG_KP(sym, handler) {.symbol_name = sym, .pre_handler = handler}
 
-static struct kretprobe fng_krps[] = {
-	FNG_KRP("security_file_open", fng_e_file_open),
-	FNG_KRP("security_path_mknod", fng_e_path_mknod),
-	FNG_KRP("security_path_mkdir", fng_e_path_mkdir),
-	FNG_KRP("security_path_symlink", fng_e_path_symlink),
-	FNG_KRP("security_path_unlink", fng_e_path_unlink),
-	FNG_KRP("security_path_rmdir", fng_e_path_rmdir),
-	FNG_KRP("security_path_rename", fng_e_path_rename),
-	FNG_KRP("security_path_link", fng_e_path_link),
-	FNG_KRP("security_path_chmod", fng_e_path_chmod),
-	FNG_KRP("security_path_chown", fng_e_path_chown),
-	FNG_KRP("security_path_truncate", fng_e_path_truncate),
-	FNG_KRP("security_inode_setattr", fng_e_inode_setattr),
-	FNG_KRP("security_inode_setxattr", fng_e_inode_xattr),
-	FNG_KRP("security_inode_removexattr", fng_e_inode_xattr),
-	FNG_KRP("security_bprm_check", fng_e_bprm_check),
-	FNG_KRP("security_mmap_file", fng_e_mmap_file),
-	FNG_KRP("security_file_mprotect", fng_e_file_mprotect),
-	FNG_KRP("security_socket_create", fng_e_socket_create),
+static struct kprobe fng_kps[] = {
+	FNG_KP("security_file_open", fng_e_file_open),
+	FNG_KP("security_path_mknod", fng_e_path_mknod),
+	FNG_KP("security_path_mkdir", fng_e_path_mkdir),
+	FNG_KP("security_path_symlink", fng_e_path_symlink),
+	FNG_KP("security_path_unlink", fng_e_path_unlink),
+	FNG_KP("security_path_rmdir", fng_e_path_rmdir),
+	FNG_KP("security_path_rename", fng_e_path_rename),
+	FNG_KP("security_path_link", fng_e_path_link),
+	FNG_KP("security_path_chmod", fng_e_path_chmod),
+	FNG_KP("security_path_chown", fng_e_path_chown),
+	FNG_KP("security_path_truncate", fng_e_path_truncate),
+	FNG_KP("security_inode_setattr", fng_e_inode_setattr),
+	FNG_KP("security_inode_setxattr", fng_e_inode_xattr),
+	FNG_KP("security_inode_removexattr", fng_e_inode_xattr),
+	FNG_KP("security_bprm_check", fng_e_bprm_check),
+	FNG_KP("security_mmap_file", fng_e_mmap_file),
+	FNG_KP("security_file_mprotect", fng_e_file_mprotect),
+	FNG_KP("security_socket_create", fng_e_socket_create),
+	/* No return value to change: counts the environment's execs for children: deny. */
+	FNG_KP("security_bprm_committed_creds", fng_pre_bprm_committed),
 };
 
-static struct kretprobe *fng_krp_ptrs[ARRAY_SIZE(fng_krps)];
-
-static struct kprobe fng_kp_committed = {
-	.symbol_name = "security_bprm_committed_creds",
-	.pre_handler = fng_pre_bprm_committed,
-};
+static struct kprobe *fng_kp_ptrs[ARRAY_SIZE(fng_kps)];
 
 u64 fng_hooks_missed(void)
 {
-	u64 n = fng_kp_committed.nmissed;
+	u64 n = 0;
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(fng_krps); i++)
-		n += READ_ONCE(fng_krps[i].nmissed) + READ_ONCE(fng_krps[i].kp.nmissed);
+	for (i = 0; i < ARRAY_SIZE(fng_kps); i++)
+		n += READ_ONCE(fng_kps[i].nmissed);
 	return n;
 }
 
@@ -693,32 +699,38 @@ int fng_hooks_init(void)
 	size_t i;
 	int err;
 
-	err = register_kprobe(&fng_kp_committed);
-	if (err) {
-		pr_err("fnguard: cannot probe %s: %d\n", fng_kp_committed.symbol_name, err);
-		return err;
-	}
-	for (i = 0; i < ARRAY_SIZE(fng_krps); i++) {
-		fng_krp_ptrs[i] = &fng_krps[i];
-		err = register_kretprobe(&fng_krps[i]);
+	for (i = 0; i < ARRAY_SIZE(fng_kps); i++) {
+		fng_kp_ptrs[i] = &fng_kps[i];
+		err = register_kprobe(&fng_kps[i]);
 		if (err) {
-			pr_err("fnguard: cannot probe %s: %d\n", fng_krps[i].kp.symbol_name, err);
+			pr_err("fnguard: cannot probe %s: %d\n", fng_kps[i].symbol_name, err);
 			if (i)
-				unregister_kretprobes(fng_krp_ptrs, i);
-			unregister_kprobe(&fng_kp_committed);
+				unregister_kprobes(fng_kp_ptrs, i);
 			return err;
+		}
+		/* Only a probe on ftrace's call site can move the instruction pointer safely. */
+		if (!kprobe_ftrace(&fng_kps[i])) {
+			pr_err("fnguard: %s: the probe is not on ftrace's call site: refusing\n",
+			       fng_kps[i].symbol_name);
+			unregister_kprobes(fng_kp_ptrs, i + 1);
+			return -EOPNOTSUPP;
 		}
 	}
 	return 0;
 }
 
 /*
- * unregister_kretprobes() disarms every probe and waits (synchronize_rcu) for handlers in
- * flight; returns still pending afterwards find the rethook's handler cleared and call nothing
- * of this module.
+ * unregister_kprobes() disarms every probe and waits for handlers in flight. A task preempted
+ * between a handler and fng_deny_return's return is not covered by that: a tasks-RCU grace
+ * period (every task through a voluntary switch, as ftrace waits before freeing trampolines)
+ * is, before the module's text goes.
  */
 void fng_hooks_exit(void)
 {
-	unregister_kretprobes(fng_krp_ptrs, ARRAY_SIZE(fng_krp_ptrs));
-	unregister_kprobe(&fng_kp_committed);
+	unregister_kprobes(fng_kp_ptrs, ARRAY_SIZE(fng_kp_ptrs));
+#ifdef CONFIG_TASKS_RCU
+	synchronize_rcu_tasks();
+#else
+	synchronize_rcu();
+#endif
 }
