@@ -134,13 +134,13 @@ static void kernel_report_losses(void)
 		emit(t, NULL, NULL, NULL);
 		D.ringbuf_lost = lost;
 	}
-	/* The module's probes out of instances: calls that ran undecided. Never silent. */
+	/* The kprobe core skipped the module's handler: calls that ran undecided. Never silent. */
 	if (D.bpf) {
 		uint64_t missed = bpf_backend_counter(D.bpf, FNGUARD_CNT_PROBE_MISSED);
 
 		if (missed > D.probes_missed) {
-			log_warnx("kmod: %llu call(s) were NOT checked: the module's probes had no "
-				  "free instance (kretprobe maxactive exhausted)",
+			log_warnx("kmod: %llu call(s) were NOT checked: the module's probes were "
+				  "skipped by the kernel (kprobe recursion guard)",
 				  (unsigned long long)(missed - D.probes_missed));
 			D.probes_missed = missed;
 		}

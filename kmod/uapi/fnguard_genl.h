@@ -82,7 +82,7 @@ enum fnguard_counter {
 	FNGUARD_CNT_MAP_FAIL = 1,	/* an invariant violated (decided: deny) */
 	FNGUARD_CNT_PATH_TOO_DEEP = 2,	/* ancestry walks cut at FNG_MAX_PATH_DEPTH (deny) */
 	FNGUARD_CNT_DECISIONS = 3,	/* decisions made for environments */
-	FNGUARD_CNT_PROBE_MISSED = 4,	/* kretprobe instances missed (maxactive exhausted) */
+	FNGUARD_CNT_PROBE_MISSED = 4,	/* probe hits the kprobe core skipped: calls undecided */
 	FNGUARD_CNT_MAX = 8,
 };
 

@@ -439,12 +439,12 @@ drain:
 		/* Decisions that failed closed are not lost events, but they must not be silent. */
 		n_fail = bpf_backend_counter(bpf, FNG_CNT_MAP_FAIL);
 		n_deep = bpf_backend_counter(bpf, FNG_CNT_PATH_TOO_DEEP);
-		/* The module's probes ran out of instances: those calls went undecided. */
+		/* The kprobe core skipped the module's handler (recursion guard): calls undecided. */
 		n_missed = bpf_backend_counter(bpf, FNGUARD_CNT_PROBE_MISSED);
 		if (n_missed)
 			fprintf(stderr, "fnguard: run: %llu call(s) were NOT checked: the fnguard "
-					"module's probes had no free instance (kretprobe maxactive "
-					"exhausted)\n",
+					"module's probes were skipped by the kernel (kprobe "
+					"recursion guard)\n",
 				(unsigned long long)n_missed);
 		if (n_fail)
 			fprintf(stderr, "fnguard: run: %llu decision(s) denied because the policy "
