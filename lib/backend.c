@@ -158,11 +158,22 @@ static void probe_cgroup_net(struct backend_status *st)
 	probe_connect__destroy(skel);
 }
 
-/* The module answers on its generic netlink family (loaded by the kernel when installed). */
-static void probe_kmod(struct backend_status *st)
+/*
+ * The module answers on its generic netlink family. Looking the family up makes the kernel
+ * load the module when it is installed; that is done only when it would be used (no BPF LSM,
+ * or asked for by name): on a kernel with BPF LSM a mere status check must not load it.
+ */
+static void probe_kmod(struct backend_status *st, bool load)
 {
 	struct backend_support *s = &st->kmod;
 
+	if (!load && access("/sys/module/fnguard", F_OK)) {
+		s->ok = false;
+		snprintf(s->why, sizeof(s->why),
+			 "the fnguard kernel module is not loaded (not needed while BPF LSM is "
+			 "active; --backend kmod loads it when it is installed)");
+		return;
+	}
 	s->ok = kmod_probe(s->why, sizeof(s->why), s->info, sizeof(s->info));
 }
 
@@ -182,7 +193,23 @@ static void probe_seccomp(struct backend_status *st)
 		 api);
 }
 
+static struct backend_status *status_cached(void);
+
+const struct backend_status *backend_status_kmod_load(void)
+{
+	struct backend_status *st = status_cached();
+
+	if (!st->kmod.ok)
+		probe_kmod(st, true);
+	return st;
+}
+
 const struct backend_status *backend_status_get(void)
+{
+	return status_cached();
+}
+
+static struct backend_status *status_cached(void)
 {
 	static struct backend_status st;
 	static bool done;
@@ -194,7 +221,7 @@ const struct backend_status *backend_status_get(void)
 	read_lsm_list(&st);
 	probe_bpf_lsm(&st);
 	probe_cgroup_net(&st);
-	probe_kmod(&st);
+	probe_kmod(&st, !st.bpf_lsm.ok);
 	probe_seccomp(&st);
 	libbpf_set_print(old);
 	done = true;

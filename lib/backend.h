@@ -26,6 +26,9 @@ struct backend_status {
 };
 
 const struct backend_status *backend_status_get(void);
+/* The same, after loading the fnguard module if it is installed and not loaded (a caller that
+ * asks for the kmod backend by name: on a kernel with BPF LSM it is not loaded otherwise). */
+const struct backend_status *backend_status_kmod_load(void);
 
 /* Policy sections, as a bitmask, for "what does this policy need / what can be enforced". */
 enum {

@@ -70,7 +70,8 @@ static const char *section_reason(const struct backend_status *st, unsigned sec,
 
 void enforce_plan_make(const struct fng_policy *p, const char *backend, struct enforce_plan *plan)
 {
-	const struct backend_status *st = backend_status_get();
+	const struct backend_status *st =
+	    !strcmp(backend, "kmod") ? backend_status_kmod_load() : backend_status_get();
 	unsigned need = policy_sections_needed(p), can;
 	const char *why;
 
