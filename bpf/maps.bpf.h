@@ -57,19 +57,6 @@ struct {
 	__type(value, struct fng_file_rule_val);
 } fng_exec_rules SEC(".maps") __weak;
 
-/*
- * Settings user space keeps for the programs: [0] is the lowest cgroup level of any
- * environment ever registered in this object (0: none yet). User space lowers it before it
- * registers an environment, and never raises it, so no environment sits above it: the search
- * for the task's environment starts there. (An array map: its lookup is inlined.)
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} fng_min_level SEC(".maps") __weak;
-
 static __always_inline void fng_count(__u32 which)
 {
 	__u64 *c = bpf_map_lookup_elem(&fng_counters, &which);
@@ -85,19 +72,10 @@ static __always_inline void fng_count(__u32 which)
  */
 static __always_inline struct fng_env *fng_current_env(__u64 *cgid)
 {
-	__u32 zero = 0, *min = bpf_map_lookup_elem(&fng_min_level, &zero);
-	int first = min ? (int)*min : 1;
-
-	/* No environment registered: every task is outside. */
-	if (first == 0)
-		return NULL;
 	for (int lvl = 1; lvl < FNG_MAX_CGROUP_DEPTH; lvl++) {
-		__u64 id;
+		__u64 id = bpf_get_current_ancestor_cgroup_id(lvl);
 		struct fng_env *env;
 
-		if (lvl < first)
-			continue;
-		id = bpf_get_current_ancestor_cgroup_id(lvl);
 		if (id == 0)
 			return NULL;
 		env = bpf_map_lookup_elem(&fng_envs, &id);

@@ -297,46 +297,6 @@ static int env_attach(struct bpf_backend *b, struct bpf_env *env)
 	return 0;
 }
 
-/*
- * The environment's cgroup level as seen from our cgroup2 mount: its path's components below
- * the mount. Where the mount's root is itself nested (a cgroup namespace) the kernel's level is
- * higher, never lower, so this is a safe bound for fng_min_level. 1 when unknown.
- */
-static uint32_t env_level(const struct bpf_env *env)
-{
-	const struct backend_status *st = backend_status_get();
-	char link[64], path[4096];
-	size_t root_len = strlen(st->cgroup2);
-	uint32_t level = 0;
-	ssize_t n;
-
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", env->cgroup_fd);
-	n = readlink(link, path, sizeof(path) - 1);
-	if (n <= 0 || !root_len || strncmp(path, st->cgroup2, root_len) ||
-	    (path[root_len] != '/' && path[root_len] != 0))
-		return 1;
-	path[n] = 0;
-	for (const char *c = path + root_len; *c; c++)
-		if (*c == '/' && c[1] && c[1] != '/')
-			level++;
-	return level ? level : 1;
-}
-
-/* Lower the programs' starting level to @env's, before it is registered (never raised). */
-static int min_level_lower(struct bpf_backend *b, const struct bpf_env *env)
-{
-	int fd = bpf_map__fd(b->skel->maps.fng_min_level);
-	uint32_t zero = 0, cur = 0, level = env_level(env);
-
-	if (bpf_map_lookup_elem(fd, &zero, &cur))
-		return -errno;
-	if (cur && cur <= level)
-		return 0;
-	if (bpf_map_update_elem(fd, &zero, &level, BPF_ANY))
-		return -errno;
-	return 0;
-}
-
 int bpf_backend_env_install(struct bpf_backend *b, struct bpf_env *env,
 			    const struct fng_policy *p, unsigned sections)
 {
@@ -382,11 +342,6 @@ int bpf_backend_env_install(struct bpf_backend *b, struct bpf_env *env,
 		goto undo;
 	}
 	/* 2. Switch the environment to it in one update (keeping its exec count). */
-	err = min_level_lower(b, env);
-	if (err) {
-		log_warnx("cannot set the programs' starting cgroup level: %s", strerror(-err));
-		goto undo;
-	}
 	if (old && bpf_map_lookup_elem(envs_fd, &env->cgroup_id, &cur) == 0)
 		val = cur;
 	val.policy_id = id;

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Bench: the programs search for a task's environment from the lowest cgroup level any
- * environment of the object has (fng_min_level). An environment deep in the tree registered
- * first, then one near the root: both are enforced, and so is a cgroup below the deep one
- * (its descendants are the environment's too).
+ * Bench: environments at any cgroup level. An environment deep in the tree registered first,
+ * then one near the root: both are enforced, and so is a cgroup below the deep one (its
+ * descendants are the environment's too).
  */
 #include <sys/stat.h>
 #include <linux/types.h>
@@ -76,7 +75,7 @@ int main(void)
 	tap_check(bpf_backend_env_install(be, &e_shallow, p, FNG_SEC_FILES) == 0,
 		  "then an environment at level 1");
 	tap_check(cgtest_run(shallow, try_secret, NULL) == EACCES,
-		  "level 1: denied (the search now starts at level 1)");
+		  "level 1: denied");
 	tap_check(cgtest_run(deep, try_secret, NULL) == EACCES, "level 4: still denied");
 	tap_check(cgtest_run(other, try_secret, NULL) == 0, "another level-1 cgroup: read");
 	tap_check(try_secret(NULL) == 0, "outside every environment: read");

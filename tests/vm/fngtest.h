@@ -117,11 +117,7 @@ static inline void ft_close(struct ft *t)
 static inline int ft_env(struct ft *t, __u64 cgid, __u32 id, __u64 execs)
 {
 	struct fng_env env = {.policy_id = id, .flags = FNG_ENV_ACTIVE, .execs = execs};
-	__u32 zero = 0, level = 1;
 
-	/* As the backend does before it registers one: the programs search from level 1. */
-	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.fng_min_level), &zero, &level, BPF_ANY))
-		return -errno;
 	return bpf_map_update_elem(bpf_map__fd(t->skel->maps.fng_envs), &cgid, &env, BPF_ANY)
 		   ? -errno
 		   : 0;
