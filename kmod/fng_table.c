@@ -14,6 +14,11 @@
  *
  * The module holds a reference on itself while any environment has a policy, so it cannot be
  * unloaded from under a confined task (rmmod fails until every policy is removed).
+ *
+ * An environment is a cgroup that exists: ENV_INSTALL refuses an id with no cgroup (ENOENT),
+ * and every FNG_REAP_PERIOD the environments whose cgroup has been removed are dropped (no
+ * task can be in them any more, and cgroup ids are never reused). So a policy whose installer
+ * died without ENV_REMOVE lasts exactly as long as its cgroup.
  */
 #include <linux/module.h>
 #include <linux/hashtable.h>
@@ -22,6 +27,8 @@
 #include <linux/mm.h>
 #include <linux/log2.h>
 #include <linux/mutex.h>
+#include <linux/cgroup.h>
+#include <linux/workqueue.h>
 
 #include "fng.h"
 
@@ -31,6 +38,21 @@ static DEFINE_HASHTABLE(fng_envs, FNG_ENV_HASH_BITS);
 static DEFINE_MUTEX(fng_table_lock);
 atomic_t fng_n_envs = ATOMIC_INIT(0);
 static u32 fng_next_policy_id = 1;
+
+#define FNG_REAP_PERIOD (5 * HZ)
+static void fng_reap_fn(struct work_struct *w);
+static DECLARE_DELAYED_WORK(fng_reap_work, fng_reap_fn);
+
+/* Does the cgroup (v2) with this id exist? */
+static bool fng_cgroup_exists(u64 cgid)
+{
+	struct cgroup *cg = cgroup_get_from_id(cgid);
+
+	if (IS_ERR_OR_NULL(cg))
+		return false;
+	cgroup_put(cg);
+	return true;
+}
 
 struct fng_kenv *fng_env_lookup(u64 cgid)
 {
@@ -158,6 +180,10 @@ int fng_env_install(u64 cgid, const struct fng_policy_conf *conf, const struct f
 		return err;
 	}
 
+	if (!fng_cgroup_exists(cgid)) {
+		fng_policy_free(p);
+		return -ENOENT;
+	}
 	mutex_lock(&fng_table_lock);
 	p->id = fng_next_policy_id++;
 	if (!fng_next_policy_id)
@@ -186,6 +212,7 @@ int fng_env_install(u64 cgid, const struct fng_policy_conf *conf, const struct f
 		hash_add_rcu(fng_envs, &env->node, cgid);
 		atomic_inc(&fng_n_envs);
 		mutex_unlock(&fng_table_lock);
+		schedule_delayed_work(&fng_reap_work, FNG_REAP_PERIOD);
 		return 0;
 	}
 	old = rcu_replace_pointer(env->policy, p, lockdep_is_held(&fng_table_lock));
@@ -199,6 +226,14 @@ unlock:
 	return err;
 }
 
+static void fng_env_drop_locked(struct fng_kenv *env)
+{
+	hash_del_rcu(&env->node);
+	call_rcu(&env->rcu, fng_env_free_rcu);
+	if (atomic_dec_return(&fng_n_envs) == 0)
+		module_put(THIS_MODULE);
+}
+
 int fng_env_remove(u64 cgid)
 {
 	struct fng_kenv *env;
@@ -209,12 +244,30 @@ int fng_env_remove(u64 cgid)
 		mutex_unlock(&fng_table_lock);
 		return -ENOENT;
 	}
-	hash_del_rcu(&env->node);
-	call_rcu(&env->rcu, fng_env_free_rcu);
-	if (atomic_dec_return(&fng_n_envs) == 0)
-		module_put(THIS_MODULE);
+	fng_env_drop_locked(env);
 	mutex_unlock(&fng_table_lock);
 	return 0;
+}
+
+/* Drop the environments whose cgroup is gone; again later while any is left. */
+static void fng_reap_fn(struct work_struct *w)
+{
+	struct hlist_node *tmp;
+	struct fng_kenv *env;
+	int bkt, n = 0;
+
+	mutex_lock(&fng_table_lock);
+	hash_for_each_safe(fng_envs, bkt, tmp, env, node) {
+		if (fng_cgroup_exists(env->cgid))
+			continue;
+		fng_env_drop_locked(env);
+		n++;
+	}
+	if (n)
+		pr_info("fnguard: dropped %d environment(s) whose cgroup was removed\n", n);
+	if (atomic_read(&fng_n_envs))
+		schedule_delayed_work(&fng_reap_work, FNG_REAP_PERIOD);
+	mutex_unlock(&fng_table_lock);
 }
 
 int fng_env_reset_execs(u64 cgid)
@@ -243,6 +296,7 @@ void fng_table_exit(void)
 	struct fng_kenv *env;
 	int bkt;
 
+	cancel_delayed_work_sync(&fng_reap_work);
 	hash_for_each_safe(fng_envs, bkt, tmp, env, node) {
 		hash_del(&env->node);
 		fng_policy_free(rcu_dereference_protected(env->policy, 1));

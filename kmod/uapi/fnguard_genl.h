@@ -38,7 +38,9 @@ enum fnguard_cmd {
 	FNGUARD_CMD_UNSPEC = 0,
 	/* reply: VERSION, POLICIES, COUNTERS; every event queued before it is multicast first */
 	FNGUARD_CMD_GET_INFO = 1,
-	/* CGROUP_ID, CONF, FILE_RULES, EXEC_RULES: install, or replace atomically */
+	/* CGROUP_ID, CONF, FILE_RULES, EXEC_RULES: install, or replace atomically; ENOENT when no
+	 * cgroup (v2) has that id. An environment whose cgroup is removed is dropped (within
+	 * seconds) without ENV_REMOVE. */
 	FNGUARD_CMD_ENV_INSTALL = 2,
 	/* CGROUP_ID: remove the environment's policy (ENOENT: none installed) */
 	FNGUARD_CMD_ENV_REMOVE = 3,

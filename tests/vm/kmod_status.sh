@@ -52,6 +52,23 @@ for i in 1 2 3 4 5; do
 done
 [ $n = 5 ] && ok "a denial right before exit is in the events, 5 of 5 runs" ||
 	nok "a denial right before exit is in the events ($n of 5 runs)"
+# A run killed with SIGKILL cannot remove its policy: it lasts as long as its cgroup.
+kmod_envs() { "$fng" status | sed -n 's/.*answers on generic netlink (\([0-9]*\) environment.*/\1/p'; }
+"$fng" run --policy "$pol" -- sleep 60 &
+rpid=$!
+k=0
+while [ $k -lt 100 ] && [ "$(kmod_envs)" != 1 ]; do sleep 0.1; k=$((k + 1)); done
+kill -KILL $rpid; wait $rpid 2>/dev/null
+sleep 0.5
+[ "$(kmod_envs)" = 1 ] && ok "a killed run's policy stays while its cgroup exists" ||
+	nok "a killed run's policy stays while its cgroup exists ($(kmod_envs))"
+cg=/sys/fs/cgroup/fnguard/run-$rpid
+k=0
+while [ $k -lt 50 ] && ! rmdir "$cg" 2>/dev/null; do sleep 0.1; k=$((k + 1)); done
+k=0
+while [ $k -lt 150 ] && [ "$(kmod_envs)" != 0 ]; do sleep 0.1; k=$((k + 1)); done
+[ "$(kmod_envs)" = 0 ] && ok "once its cgroup is removed the module drops it ($((k / 10)) s)" ||
+	nok "once its cgroup is removed the module drops it ($(kmod_envs) left)"
 cat /srv/kmodst/f >/dev/null && ok "the same read outside the environment works" ||
 	nok "the same read outside the environment works"
 "$fng" run --backend bpf-lsm --policy "$pol" -- true 2>/dev/null
