@@ -153,7 +153,8 @@ check "hostile: the guest powers off after AgentShutdown" grep -qx "exited 0" "$
 # ---------------------------------------------------------------- the kmod backend
 if [ -f "$top/build/kmod/kmod/fnguard.ko" ]; then
 	cp "$tmp/hostile.cpio.gz" "$tmp/kmod.cpio.gz"
-	boot kmod "lsm=landlock,lockdown,yama" invoke:inv-1:/var/task/handler:x
+	boot kmod "lsm=landlock,lockdown,yama" invoke:inv-1:/var/task/handler:x reset \
+		invoke:inv-2:/var/task/handler:y
 	out=$tmp/kmod.out
 	check "kmod: without BPF LSM the module denies reading the handler and writing /tmp, a shell and a connect" q "$out" \
 		'any(x["type"] == "result" and x["invocation"] == "inv-1" and
@@ -164,6 +165,9 @@ if [ -f "$top/build/kmod/kmod/fnguard.ko" ]; then
 	check "kmod: AgentDenial open /var/task/handler, create, exec and connect" q "$out" \
 		'{(x["event"]["op"]) for x in m if x["type"] == "denial" and x["invocation"] == "inv-1"}
 		 >= {"open", "create", "exec", "connect"}'
+	check "kmod: after the reset the handler runs again (the module's exec count reset)" q "$out" \
+		'any(x["type"] == "result" and x["invocation"] == "inv-2" and x["exit_status"] == 0 and
+		     "\"read_handler\": \"EACCES\"" in x["response"] for x in m)'
 	check "kmod: the guest powers off" grep -qx "exited 0" "$tmp/kmod.qemu"
 	[ "$failed" = 0 ] || show_serial kmod
 else
