@@ -70,6 +70,25 @@ in_limits() { sh -c 'echo $$ >/sys/fs/cgroup/bench-limits/cgroup.procs && exec "
 cases="open:$dir/target/f:40000 connect:7300:3000 forkexec:/bin/busybox:300"
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
+# confined BACKEND FILE: the loop confined by BACKEND, its result appended to FILE.
+confined() {
+	"$fng" run --backend "$1" --policy "$policy" -- "$bench" "$op" "$arg" "$n" \
+		>>"$2" 2>"$2.err" || { fail=1; cat "$2.err"; }
+}
+# attached BACKEND FILE: the loop unconfined while another environment holds a BACKEND policy.
+attached() {
+	"$fng" run --backend "$1" --policy "$policy" -- sleep 600 2>/dev/null &
+	holder=$!
+	# Wait until the holder's environment exists (the policy is in force then).
+	k=0
+	while [ $k -lt 200 ] && ! ls -d /sys/fs/cgroup/fnguard/run-* >/dev/null 2>&1; do
+		sleep 0.1; k=$((k + 1))
+	done
+	sleep 0.5
+	"$bench" "$op" "$arg" "$n" >>"$2" || fail=1
+	kill "$holder"; wait "$holder" 2>/dev/null
+}
+
 fail=0
 for c in $cases; do
 	op=${c%%:*}; rest=${c#*:}; arg=${rest%%:*}; n=${rest#*:}
@@ -78,31 +97,12 @@ for c in $cases; do
 	while [ $r -lt "$rounds" ]; do
 		"$bench" "$op" "$arg" "$n" >>/tmp/A || fail=1
 		in_limits "$bench" "$op" "$arg" "$n" >>/tmp/D || fail=1
-		"$fng" run --policy "$policy" -- "$bench" "$op" "$arg" "$n" >>/tmp/B 2>/tmp/B.err || {
-			fail=1; cat /tmp/B.err; }
-		"$fng" run --policy "$policy" -- sleep 600 2>/dev/null &
-		holder=$!
-		# Wait until the holder's environment exists (the programs are attached then).
-		k=0
-		while [ $k -lt 200 ] && ! ls -d /sys/fs/cgroup/fnguard/run-* >/dev/null 2>&1; do
-			sleep 0.1; k=$((k + 1))
-		done
-		sleep 0.5
-		"$bench" "$op" "$arg" "$n" >>/tmp/C || fail=1
-		kill "$holder"; wait "$holder" 2>/dev/null
+		confined bpf-lsm /tmp/B
+		attached bpf-lsm /tmp/C
 		if [ -n "$with_kmod" ]; then
 			insmod "$ko" || { echo "not ok - bench: insmod $ko"; exit 1; }
-			"$fng" run --backend kmod --policy "$policy" -- "$bench" "$op" "$arg" "$n" \
-				>>/tmp/E 2>/tmp/E.err || { fail=1; cat /tmp/E.err; }
-			"$fng" run --backend kmod --policy "$policy" -- sleep 600 2>/dev/null &
-			holder=$!
-			k=0
-			while [ $k -lt 200 ] && ! ls -d /sys/fs/cgroup/fnguard/run-* >/dev/null 2>&1; do
-				sleep 0.1; k=$((k + 1))
-			done
-			sleep 0.5
-			"$bench" "$op" "$arg" "$n" >>/tmp/F || fail=1
-			kill "$holder"; wait "$holder" 2>/dev/null
+			confined kmod /tmp/E
+			attached kmod /tmp/F
 			# Removed policies let it go; a refusal here is a leak, and a failure.
 			rmmod fnguard || { echo "not ok - bench: rmmod fnguard (a policy left installed?)"; exit 1; }
 		fi
