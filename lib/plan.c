@@ -12,36 +12,32 @@
 #include "plan.h"
 #include "seccomp_notify.h"
 
-/* Why neither BPF LSM nor the module can enforce the file, exec and family sections. */
-static const char *lsm_why_both(const struct backend_status *st)
+/* Why @backend cannot enforce the file, exec and family sections (auto: neither backend). */
+static const char *lsm_why(const struct backend_status *st, const char *backend)
 {
 	static char why[1100];
 
+	if (!strcmp(backend, "kmod"))
+		return st->kmod.why;
+	if (strcmp(backend, "auto"))
+		return st->bpf_lsm.why;
 	snprintf(why, sizeof(why), "BPF LSM: %s; kmod backend: %s", st->bpf_lsm.why, st->kmod.why);
 	return why;
 }
 
 static unsigned sections_enforceable(const struct backend_status *st, const char *backend,
-				     const struct fng_policy *p, struct enforce_plan *plan,
-				     const char **why)
+				     const struct fng_policy *p, struct enforce_plan *plan)
 {
 	bool seccomp_sockets = st->seccomp.ok && seccomp_can_enforce_families(p);
 	unsigned can = 0;
 
-	*why = "";
-	if (!strcmp(backend, "kmod")) {
-		if (st->kmod.ok)
-			plan->kmod = true;
-		else
-			*why = st->kmod.why;
-	} else if (st->bpf_lsm.ok) {
+	if (!strcmp(backend, "kmod"))
+		plan->kmod = st->kmod.ok;
+	else if (st->bpf_lsm.ok)
 		plan->lsm = true;
-	} else if (!strcmp(backend, "auto") && st->kmod.ok) {
+	else if (!strcmp(backend, "auto"))
 		/* No BPF LSM on this kernel: the module is the fallback (auto). */
-		plan->kmod = true;
-	} else {
-		*why = !strcmp(backend, "auto") ? lsm_why_both(st) : st->bpf_lsm.why;
-	}
+		plan->kmod = st->kmod.ok;
 	if (plan->lsm || plan->kmod)
 		can |= FNG_SEC_FILES | FNG_SEC_EXEC | FNG_SEC_FAMILIES;
 	if (!plan->lsm && !plan->kmod && seccomp_sockets)
@@ -55,7 +51,7 @@ static unsigned sections_enforceable(const struct backend_status *st, const char
 }
 
 static const char *section_reason(const struct backend_status *st, unsigned sec,
-				  const char *lsm_why)
+				  const char *why)
 {
 	if (sec == FNG_SEC_EGRESS && !st->cgroup_net.ok)
 		return st->cgroup_net.why;
@@ -65,7 +61,7 @@ static const char *section_reason(const struct backend_status *st, unsigned sec,
 		       "audit mode)";
 	if (sec == FNG_SEC_SYSCALLS)
 		return st->seccomp.why;
-	return lsm_why;
+	return why;
 }
 
 void enforce_plan_make(const struct fng_policy *p, const char *backend, struct enforce_plan *plan)
@@ -73,10 +69,9 @@ void enforce_plan_make(const struct fng_policy *p, const char *backend, struct e
 	const struct backend_status *st =
 	    !strcmp(backend, "kmod") ? backend_status_kmod_load() : backend_status_get();
 	unsigned need = policy_sections_needed(p), can;
-	const char *why;
 
 	memset(plan, 0, sizeof(*plan));
-	can = sections_enforceable(st, backend, p, plan, &why);
+	can = sections_enforceable(st, backend, p, plan);
 	plan->missing = need & ~can;
 	plan->sections = need & can;
 	plan->lsm = plan->lsm && (plan->sections & (FNG_SEC_FILES | FNG_SEC_EXEC |
@@ -102,9 +97,7 @@ void enforce_plan_missing_line(const struct fng_policy *p, const char *backend,
 			       const struct enforce_plan *plan, char *buf, size_t len)
 {
 	const struct backend_status *st = backend_status_get();
-	const char *lsm_why = !strcmp(backend, "kmod")	  ? st->kmod.why
-			      : !strcmp(backend, "auto") ? lsm_why_both(st)
-							 : st->bpf_lsm.why;
+	const char *why = lsm_why(st, backend);
 	char desc[256];
 	size_t off = 0;
 
@@ -114,7 +107,7 @@ void enforce_plan_missing_line(const struct fng_policy *p, const char *backend,
 			continue;
 		policy_section_describe(p, sec, desc, sizeof(desc));
 		off += (size_t)snprintf(buf + off, len - off, "%s%s (%s): %s", off ? "; " : "",
-					policy_section_name(sec), desc, section_reason(st, sec, lsm_why));
+					policy_section_name(sec), desc, section_reason(st, sec, why));
 	}
 }
 
@@ -122,9 +115,7 @@ void enforce_plan_print_missing(const struct fng_policy *p, const char *backend,
 				const struct enforce_plan *plan, FILE *f)
 {
 	const struct backend_status *st = backend_status_get();
-	const char *lsm_why = !strcmp(backend, "kmod")	  ? st->kmod.why
-			      : !strcmp(backend, "auto") ? lsm_why_both(st)
-							 : st->bpf_lsm.why;
+	const char *why = lsm_why(st, backend);
 	char desc[256];
 
 	for (unsigned sec = 1; sec <= FNG_SEC_SYSCALLS; sec <<= 1) {
@@ -132,6 +123,6 @@ void enforce_plan_print_missing(const struct fng_policy *p, const char *backend,
 			continue;
 		policy_section_describe(p, sec, desc, sizeof(desc));
 		fprintf(f, "  %s (%s): %s\n", policy_section_name(sec), desc,
-			section_reason(st, sec, lsm_why));
+			section_reason(st, sec, why));
 	}
 }
