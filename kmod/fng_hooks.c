@@ -78,14 +78,14 @@ u64 fng_counter_sum(unsigned int which)
 	return sum;
 }
 
-/* A denial (or audited would-be denial) waiting for the function's return. */
+/* A decision's outcome: the event to report, and the errno the call returns instead. */
 struct fng_pending {
 	u64 cgid;
 	struct dentry *d; /* the event's target (held by the probed function's caller) */
 	struct vfsmount *mnt;
 	u32 policy_id;
 	u32 rule_index;
-	int err; /* replaces a 0 return; 0 in audit mode */
+	int err; /* returned without running the function; 0 in audit mode */
 	u16 class;
 	u16 op;
 	u8 verdict; /* 0: no event (an invariant violation) */
