@@ -206,7 +206,8 @@ $(OUT)/guest/%: tests/vm/%.c tests/vm/tap.h $(OUT)/libfnguard.a $(BPF_SKELS)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/vm -o $@ $< $(OUT)/libfnguard.a $(GUEST_LIBS)
 
 # Bench tests of the kernel module talk to it through generic netlink (libnl-genl-3, static).
-$(OUT)/guest/kmod_%: tests/vm/kmod_%.c tests/vm/tap.h tests/vm/cgtest.h kmod/uapi/fnguard_genl.h
+$(OUT)/guest/kmod_%: tests/vm/kmod_%.c tests/vm/tap.h tests/vm/cgtest.h tests/vm/kmodtest.h \
+		 kmod/uapi/fnguard_genl.h
 	$(call msg,CC-GUEST,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Wno-missing-field-initializers -Itests/vm -o $@ $< -static \

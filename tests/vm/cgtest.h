@@ -49,9 +49,10 @@ static inline int cgtest_enter(const char *path)
 
 /*
  * Run fn(arg) in a child, inside cgroup @path when it is not NULL. Returns what fn returned
- * (an errno value, 0 for success), or 255 when the child could not be set up.
+ * (an errno value, 0 for success), or 255 when the child could not be set up. The child's pid
+ * goes to @pidp when it is not NULL (to match the events it caused).
  */
-static inline int cgtest_run(const char *path, int (*fn)(void *), void *arg)
+static inline int cgtest_run_pid(const char *path, int (*fn)(void *), void *arg, pid_t *pidp)
 {
 	int status;
 	pid_t pid = fork();
@@ -63,9 +64,16 @@ static inline int cgtest_run(const char *path, int (*fn)(void *), void *arg)
 			_exit(255);
 		_exit(fn(arg) & 0xff);
 	}
+	if (pidp)
+		*pidp = pid;
 	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
 		return 255;
 	return WEXITSTATUS(status);
+}
+
+static inline int cgtest_run(const char *path, int (*fn)(void *), void *arg)
+{
+	return cgtest_run_pid(path, fn, arg, NULL);
 }
 
 #endif

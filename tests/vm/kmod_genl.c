@@ -37,6 +37,7 @@
 #include "fnguard_abi.h"
 #include "fnguard_genl.h"
 #include "cgtest.h"
+#include "kmodtest.h"
 #include "tap.h"
 
 #define KO "/fnguard/fnguard.ko"
@@ -52,43 +53,6 @@ static char cg[256];
 static __u64 cgid;
 
 /* ------------------------------------------------------------------ netlink */
-
-struct reply {
-	int err; /* 1: pending, 0: ack, <0: -errno */
-	__u32 version, policies;
-	__u64 counters[FNGUARD_CNT_MAX];
-	bool have_counters;
-};
-
-static int on_err(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
-{
-	((struct reply *)arg)->err = e->error;
-	return NL_STOP;
-}
-
-static int on_ack(struct nl_msg *msg, void *arg)
-{
-	((struct reply *)arg)->err = 0;
-	return NL_STOP;
-}
-
-static int on_info(struct nl_msg *msg, void *arg)
-{
-	struct reply *r = arg;
-	struct nlattr *a[FNGUARD_A_MAX + 1];
-
-	if (genlmsg_parse(nlmsg_hdr(msg), 0, a, FNGUARD_A_MAX, NULL))
-		return NL_SKIP;
-	if (a[FNGUARD_A_VERSION])
-		r->version = nla_get_u32(a[FNGUARD_A_VERSION]);
-	if (a[FNGUARD_A_POLICIES])
-		r->policies = nla_get_u32(a[FNGUARD_A_POLICIES]);
-	if (a[FNGUARD_A_COUNTERS] && nla_len(a[FNGUARD_A_COUNTERS]) == sizeof(r->counters)) {
-		memcpy(r->counters, nla_data(a[FNGUARD_A_COUNTERS]), sizeof(r->counters));
-		r->have_counters = true;
-	}
-	return NL_OK;
-}
 
 static struct nl_sock *nl_open(void)
 {
@@ -107,13 +71,11 @@ struct rules {
 
 /* One request; returns 0 or -errno from the kernel's answer. */
 static int request(struct nl_sock *sk, int cmd, __u64 id, const struct fng_policy_conf *conf,
-		   struct rules files, struct rules execs, struct reply *out)
+		   struct rules files, struct rules execs, struct kmt_reply *out)
 {
-	struct reply r = {.err = 1};
 	struct nl_msg *msg = nlmsg_alloc_size(64 + sizeof(*conf) +
 					      (files.n + execs.n) * sizeof(struct fnguard_rule) +
 					      4096);
-	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
 	size_t per = 65000 / sizeof(struct fnguard_rule), i;
 
 	genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, fam, 0, NLM_F_ACK, cmd, FNGUARD_GENL_VERSION);
@@ -130,19 +92,7 @@ static int request(struct nl_sock *sk, int cmd, __u64 id, const struct fng_polic
 		nla_put(msg, FNGUARD_A_EXEC_RULES,
 			(execs.n - i < per ? execs.n - i : per) * sizeof(struct fnguard_rule),
 			execs.r + i);
-	nl_cb_err(cb, NL_CB_CUSTOM, on_err, &r);
-	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, &r);
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_info, &r);
-	if (nl_send_auto(sk, msg) < 0)
-		r.err = -EIO;
-	while (r.err == 1)
-		if (nl_recvmsgs(sk, cb) < 0 && r.err == 1)
-			r.err = -EIO;
-	nlmsg_free(msg);
-	nl_cb_put(cb);
-	if (out)
-		*out = r;
-	return r.err;
+	return kmt_send_wait(sk, msg, out);
 }
 
 static int on_event(struct nl_msg *msg, void *arg)
@@ -372,20 +322,7 @@ static int f_sockraw(void *a) { return sock(AF_INET, SOCK_RAW, IPPROTO_ICMP); }
 /* Run @fn in a child, inside the test cgroup when @inside; its errno, and its pid. */
 static int run(bool inside, int (*fn)(void *), void *arg, pid_t *pidp)
 {
-	int st;
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return 255;
-	if (pid == 0) {
-		if (inside && cgtest_enter(cg))
-			_exit(255);
-		_exit(fn(arg) & 0xff);
-	}
-	*pidp = pid;
-	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st))
-		return 255;
-	return WEXITSTATUS(st);
+	return cgtest_run_pid(inside ? cg : NULL, fn, arg, pidp);
 }
 
 struct kcase {
@@ -542,7 +479,7 @@ static int unload_module(void)
 int main(int argc, char **argv)
 {
 	struct fng_policy_conf conf;
-	struct reply info;
+	struct kmt_reply info;
 	int err, grp;
 
 	if (argc == 3 && !strcmp(argv[1], "exec")) {
@@ -704,7 +641,7 @@ int main(int argc, char **argv)
 	{
 		char p[4096] = T "/rw";
 		const struct fng_event *e;
-		struct reply before, after;
+		struct kmt_reply before, after;
 
 		for (int i = 0; i < FNG_MAX_PATH_DEPTH + 4; i++) {
 			strcat(p, "/d");
