@@ -438,6 +438,7 @@ static int env_start(struct fn *fn)
 	e->cold = true;
 	e->cg.fd = -1;
 	e->ctl.fd = -1;
+	e->console.fd = -1;
 	e->ctl.fn = env_ctl_event;
 	e->timer.fn = env_timer_event;
 	e->started_mono = mono_ns();
@@ -787,6 +788,8 @@ void envs_tick(void)
 
 	for (e = D.envs; e; e = next) {
 		next = e->next;
+		if (env_is_microvm(e))
+			env_microvm_tick(e);
 		if (e->state == ENV_READY && env_expired(e))
 			env_stop(e, FNGUARD__V1__ENV_PHASE__ENV_PHASE_RECYCLED,
 				 "max_lifetime reached");

@@ -33,7 +33,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/sched.h>
+#include <sys/epoll.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -52,6 +54,9 @@
 /* The function's part of the guest image: what the daemon puts into it, at most. */
 #define CODE_MAX_BYTES (256ull << 20)
 #define CODE_MAX_FILES 100000
+/* The console: the last CONSOLE_RING bytes are kept; at most CONSOLE_RATE read a second. */
+#define CONSOLE_RING (64u << 10)
+#define CONSOLE_RATE (64u << 10)
 
 static struct {
 	bool probed;
@@ -176,11 +181,14 @@ static int image_build(const struct env *e, const char *envdir, char *why, size_
 		return err;
 	}
 	snprintf(path, sizeof(path), "%s/initrd", envdir);
+	/* Another tenant's code and policy: readable by root and this environment's gid only. */
 	c.f = fopen(path, "wxe");
-	if (!c.f) {
+	if (!c.f || fchown(fileno(c.f), 0, e->uid) || fchmod(fileno(c.f), 0640)) {
 		err = -errno;
+		if (c.f)
+			fclose(c.f);
 		free(base);
-		snprintf(why, whylen, "creating %s: %s", path, strerror(errno));
+		snprintf(why, whylen, "creating %s: %s", path, strerror(-err));
 		return err;
 	}
 	fwrite(base, 1, base_len, c.f);
@@ -423,10 +431,7 @@ static int jail_root(const char *envdir, bool kvm)
 	if (mount(D.cfg.microvm_kernel, jpath("/env/vmlinuz"), NULL, MS_BIND, NULL) ||
 	    mount(NULL, jpath("/env/vmlinuz"), NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL))
 		return -errno;
-	/* The console log is the only file QEMU writes on the host. */
-	snprintf(dst, sizeof(dst), "%.600s/console", envdir);
-	if (mount(dst, jpath("/env/console"), NULL, MS_BIND, NULL))
-		return -errno;
+	/* QEMU writes no file on the host: its console is a socket (env_microvm_start). */
 	if (mkdir(jpath("/dev"), 0755))
 		return -errno;
 	if ((err = dev_node("null")) || (err = dev_node("zero")) || (err = dev_node("urandom")))
@@ -450,7 +455,14 @@ static int jail_pivot(void)
 	return errno_or(rmdir("/.old") && errno != EROFS);
 }
 
-static int jail_user(bool kvm)
+/*
+ * The environment's own uid and gid, nothing shared with any other tenant. The real gid is
+ * the range's VMM gid, unlike the effective one: execve() then makes QEMU non-dumpable
+ * (fs/exec.c: uid != euid or gid != egid), so /proc/PID/mem, /proc/PID/root and pidfd_getfd
+ * are refused even to a process of the same uid, and QEMU's -sandbox forbids it to set its
+ * ids again. File access goes by the effective gid: the real one opens nothing.
+ */
+static int jail_user(bool kvm, uint32_t id)
 {
 	gid_t groups[1];
 	int n = 0;
@@ -459,8 +471,10 @@ static int jail_user(bool kvm)
 	/* /dev/kvm belongs to group kvm: the only group the VMM keeps. */
 	if (kvm && !stat("/dev/kvm", &st))
 		groups[n++] = st.st_gid;
-	if (setgroups((size_t)n, groups) || setresgid(D.cfg.run_gid, D.cfg.run_gid, D.cfg.run_gid) ||
-	    setresuid(D.cfg.run_uid, D.cfg.run_uid, D.cfg.run_uid))
+	if (!id)
+		return -EINVAL;
+	if (setgroups((size_t)n, groups) || setresgid(uid_range_vmm_rgid(&D.uids), id, id) ||
+	    setresuid(id, id, id))
 		return -errno;
 	return 0;
 }
@@ -469,8 +483,9 @@ static int jail_setup(struct env *e, const char *envdir, bool kvm, struct setup_
 {
 	/* The cgroup first: every byte and thread QEMU ever has is counted and limited. */
 	STEP("joining the cgroup", cgroup_enter(&e->cg));
-	/* Nothing of the daemon leaks into the VMM: only the control channel (fd 3). */
-	STEP("closing inherited fds", errno_or(syscall(SYS_close_range, 4, ~0u, 0)));
+	/* Nothing of the daemon leaks into the VMM: only /dev/null as fds 0 and 1, the console
+	 * as 2 and 4, the control channel as 3 (jail_child). */
+	STEP("closing inherited fds", errno_or(syscall(SYS_close_range, 5, ~0u, 0)));
 	STEP("making mounts private", errno_or(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)));
 	snprintf(jroot, sizeof(jroot), "%s/jail", envdir);
 	STEP("creating the jail's root", errno_or(mkdir(jroot, 0755) && errno != EEXIST));
@@ -478,7 +493,7 @@ static int jail_setup(struct env *e, const char *envdir, bool kvm, struct setup_
 	STEP("switching to the jail's root", jail_pivot());
 	STEP("setting no_new_privs", errno_or(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)));
 	/* Group and user last but one: mounts and pivot_root above need root. */
-	STEP("dropping to the unprivileged user", jail_user(kvm));
+	STEP("dropping to the environment's own user", jail_user(kvm, e->uid));
 	STEP("loading the VMM's seccomp filter", vmm_seccomp());
 	return 0;
 }
@@ -486,16 +501,27 @@ static int jail_setup(struct env *e, const char *envdir, bool kvm, struct setup_
 struct jail_args {
 	const char *envdir;
 	char **argv;
+	int console; /* the child's end of the console socket */
 };
 
-/* Fd 3 is the control channel (env_spawn). */
+/*
+ * Fd 3 is the control channel (env_spawn). The daemon's own stdin, stdout and stderr (under
+ * systemd, the journal's stream) never reach QEMU: 0 and 1 are /dev/null, and QEMU's stderr
+ * goes where the guest's console goes, to the daemon's bounded ring.
+ */
 static void jail_child(struct env *e, void *arg)
 {
 	static char *const envp[] = {"PATH=/usr/bin:/bin", NULL};
 	const struct jail_args *ja = arg;
 	struct setup_step st = {0};
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 	fcntl(3, F_SETFD, 0); /* QEMU gets it as -chardev socket,fd=3 */
+	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(ja->console, 2) < 0 ||
+	    dup2(ja->console, 4) < 0) {
+		agent_failure_write(3, "redirecting the VMM's standard fds", -errno, NULL);
+		_exit(1);
+	}
 	if (!jail_setup(e, ja->envdir, accel.kvm, &st)) {
 		execve(ja->argv[0], ja->argv, envp);
 		st.step = "executing QEMU";
@@ -623,6 +649,70 @@ int env_microvm_available(char *why, size_t whylen)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- the console */
+
+/*
+ * The guest's serial console and QEMU's stderr: a socket the daemon reads at most
+ * CONSOLE_RATE bytes a second of (past that it stops reading until the next tick, and the
+ * guest's UART waits: back-pressure, not loss), keeping the last CONSOLE_RING bytes for the
+ * log when the environment ends. Nothing a guest writes ever lands in a file on the host.
+ */
+static void console_event(struct watch *w, uint32_t events)
+{
+	struct env *e = (struct env *)((char *)w - offsetof(struct env, console));
+	char buf[4096];
+
+	(void)events;
+	while (e->con_budget) {
+		size_t want = e->con_budget < sizeof(buf) ? e->con_budget : sizeof(buf);
+		ssize_t n = read(w->fd, buf, want);
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) { /* QEMU is gone: the control channel says so */
+			loop_del(w);
+			close(w->fd);
+			w->fd = -1;
+			return;
+		}
+		e->con_budget -= (uint32_t)n;
+		e->con_bytes += (uint64_t)n;
+		for (ssize_t i = 0; i < n; i++) {
+			e->con_ring[e->con_head] = buf[i];
+			e->con_head = (e->con_head + 1) % CONSOLE_RING;
+		}
+		e->con_len = e->con_len + (size_t)n > CONSOLE_RING ? CONSOLE_RING : e->con_len + (size_t)n;
+	}
+	/* Level-triggered epoll would wake us for every byte waiting: off until the tick. */
+	loop_del(w);
+	e->con_paused = true;
+}
+
+void env_microvm_tick(struct env *e)
+{
+	e->con_budget = CONSOLE_RATE;
+	if (e->con_paused && e->console.fd >= 0 && !loop_add(&e->console, EPOLLIN))
+		e->con_paused = false;
+}
+
+/* The guest's last console lines, into the daemon's debug log: why a guest died, often. */
+static void console_tail(const struct env *e)
+{
+	char buf[2049], *line;
+	size_t n = e->con_len < sizeof(buf) - 1 ? e->con_len : sizeof(buf) - 1;
+
+	if (!e->con_ring || !n)
+		return;
+	for (size_t i = 0; i < n; i++)
+		buf[i] = e->con_ring[(e->con_head + CONSOLE_RING - n + i) % CONSOLE_RING];
+	buf[n] = 0;
+	if (e->con_bytes > CONSOLE_RING)
+		log_debug("env %s console: %llu bytes in all; the last %u were kept", e->id,
+			  (unsigned long long)e->con_bytes, CONSOLE_RING);
+	for (line = strtok(buf, "\r\n"); line; line = strtok(NULL, "\r\n"))
+		log_debug("env %s console: %s", e->id, line);
+}
+
 /* ---------------------------------------------------------------- start, stop */
 
 static void env_dir(const struct env *e, char *buf, size_t len)
@@ -634,9 +724,9 @@ int env_microvm_start(struct env *e, char *why, size_t whylen)
 {
 	const struct fng_policy *p = e->fn->policy;
 	bool kvm = !strcmp(env_microvm_accel(), "kvm");
-	char envdir[600], path[700], mem[32], smp[32], tcg[48], chr[32], append[256];
+	char envdir[600], path[700], mem[32], smp[32], tcg[48], append[256];
 	uint64_t ram_mib = p->limits.memory_bytes >> 20;
-	int err;
+	int err, con[2];
 
 	if (env_microvm_available(why, whylen))
 		return -ENOENT;
@@ -649,41 +739,63 @@ int env_microvm_start(struct env *e, char *why, size_t whylen)
 	/* Below this the guest kernel cannot even unpack itself and the guest image. */
 	if (ram_mib < MICROVM_MIN_RAM_MIB)
 		ram_mib = MICROVM_MIN_RAM_MIB;
-	/* 1. The environment's directory: its image, its console log. */
+	/* 1. The environment's own uid and gid: everything below is made for it alone. */
+	err = uid_range_alloc(&D.uids, &e->uid);
+	if (err) {
+		snprintf(why, whylen, "no free uid in uid_range (%u in use)", D.uids.n_used);
+		return err;
+	}
+	/* 2. The environment's directory, which only root and the VMM's gid may enter. */
 	env_dir(e, envdir, sizeof(envdir));
 	snprintf(path, sizeof(path), "%s/envs", D.cfg.state_dir);
 	err = fs_mkdir_p(path, 0711);
-	if (!err && mkdir(envdir, 0755))
+	if (!err && (mkdir(envdir, 0750) || chown(envdir, 0, e->uid)))
 		err = -errno;
 	if (err) {
 		snprintf(why, whylen, "creating %s: %s", envdir, strerror(-err));
 		return err;
 	}
-	/* 2. The guest image, with the function's policy and code. */
+	/* 3. The guest image, with the function's policy and code, readable by that gid. */
 	err = image_build(e, envdir, why, whylen);
 	if (err)
 		return err;
-	/* Mount points for what the jail binds there: the kernel (read-only), the console. */
+	/* The mount point for the kernel, which the jail binds there read-only. */
 	snprintf(path, sizeof(path), "%s/vmlinuz", envdir);
 	err = fs_touch(path, 0644);
-	snprintf(path, sizeof(path), "%s/console", envdir);
-	if (!err)
-		err = fs_touch(path, 0600);
-	if (!err && chown(path, D.cfg.run_uid, D.cfg.run_gid))
-		err = -errno;
 	if (err) {
 		snprintf(why, whylen, "creating %s: %s", path, strerror(-err));
 		return err;
 	}
-	/* 3. The cgroup and its limits before QEMU is in it: guest RAM plus the VMM's own. */
+	/* 4. The cgroup and its limits before QEMU is in it: guest RAM plus the VMM's own. */
 	err = env_cgroup_make(e, VMM_PIDS, (ram_mib << 20) + VMM_OVERHEAD_BYTES, p->limits.cpus,
 			      why, whylen);
 	if (err)
 		return err;
+	/* 5. The console: a socket, read at a bounded rate into a bounded ring. Our end is
+	 * kept above the fds the child arranges (0-4). */
+	e->con_ring = malloc(CONSOLE_RING);
+	if (!e->con_ring || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, con)) {
+		err = e->con_ring ? -errno : -ENOMEM;
+		snprintf(why, whylen, "creating the console: %s", strerror(-err));
+		return err;
+	}
+	e->console.fd = fcntl(con[0], F_DUPFD_CLOEXEC, 10);
+	close(con[0]);
+	con[0] = fcntl(con[1], F_DUPFD_CLOEXEC, 10);
+	close(con[1]);
+	e->console.fn = console_event;
+	e->con_budget = CONSOLE_RATE;
+	if (e->console.fd < 0 || con[0] < 0 || fcntl(e->console.fd, F_SETFL, O_NONBLOCK) ||
+	    loop_add(&e->console, EPOLLIN)) {
+		err = -errno;
+		if (con[0] >= 0)
+			close(con[0]);
+		snprintf(why, whylen, "creating the console: %s", strerror(-err));
+		return err;
+	}
 	snprintf(mem, sizeof(mem), "%llu", (unsigned long long)ram_mib);
 	snprintf(smp, sizeof(smp), "%u", p->limits.cpus ? p->limits.cpus : 1);
 	snprintf(tcg, sizeof(tcg), "tcg,tb-size=%d", VMM_TB_SIZE_MIB);
-	snprintf(chr, sizeof(chr), "socket,id=ctl,fd=3");
 	/* TCG: the early TSC calibration can hang an emulated guest on a loaded host. */
 	snprintf(append, sizeof(append), "console=ttyS0 panic=-1 quiet%s fnguard.env=%s",
 		 kvm ? "" : " tsc_early_khz=2000000", e->id);
@@ -693,17 +805,19 @@ int env_microvm_start(struct env *e, char *why, size_t whylen)
 				"-no-user-config", "-nographic", "-no-reboot",
 				"-sandbox",
 				"on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
-				"-serial", "file:/env/console", "-kernel", "/env/vmlinuz", "-initrd",
-				"/env/initrd", "-append", append, "-device", "virtio-serial-device",
-				"-chardev", chr, "-device", "virtserialport,chardev=ctl,name=fnguard.ctl",
-				NULL};
-		struct jail_args ja = {.envdir = envdir, .argv = argv};
+				"-chardev", "socket,id=con,fd=4", "-serial", "chardev:con",
+				"-kernel", "/env/vmlinuz", "-initrd", "/env/initrd", "-append", append,
+				"-device", "virtio-serial-device", "-chardev", "socket,id=ctl,fd=3",
+				"-device", "virtserialport,chardev=ctl,name=fnguard.ctl", NULL};
+		struct jail_args ja = {.envdir = envdir, .argv = argv, .console = con[0]};
 
-		/* 4. The control channel (a virtio-serial port of the guest; our end a socketpair)
-		 * and 5. QEMU, PID 1 of new namespaces: no network, no view of the host's processes. */
-		return env_spawn(e,
-				 CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET,
-				 jail_child, &ja, why, whylen);
+		/* 6. The control channel (a virtio-serial port of the guest; our end a socketpair)
+		 * and 7. QEMU, PID 1 of new namespaces: no network, no view of the host's processes. */
+		err = env_spawn(e,
+				CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET,
+				jail_child, &ja, why, whylen);
+		close(con[0]);
+		return err;
 	}
 }
 
@@ -716,34 +830,11 @@ int env_microvm_enforce(struct env *e, char *why, size_t whylen)
 	return 0;
 }
 
-/* The guest's last console lines, into the daemon's debug log: why a guest died, often. */
-static void console_tail(const struct env *e, const char *envdir)
-{
-	char path[700], buf[2048];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/console", envdir);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	if (lseek(fd, 0, SEEK_END) > (off_t)sizeof(buf) - 1)
-		lseek(fd, -(off_t)(sizeof(buf) - 1), SEEK_END);
-	else
-		lseek(fd, 0, SEEK_SET);
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	buf[n] = 0;
-	for (char *line = strtok(buf, "\r\n"); line; line = strtok(NULL, "\r\n"))
-		log_debug("env %s console: %s", e->id, line);
-}
-
 void env_microvm_destroy(struct env *e)
 {
 	char envdir[600], path[700];
-	static const char *const files[] = {"initrd", "vmlinuz", "console", "jail"};
+	static const char *const files[] = {"initrd", "vmlinuz", "jail"};
+	bool gone = true;
 
 	if (e->pid > 0)
 		kill(e->pid, SIGKILL);
@@ -764,13 +855,32 @@ void env_microvm_destroy(struct env *e)
 			usleep(10000);
 	}
 	if (e->cg.path[0])
-		cgroup_env_destroy(&e->cg);
+		gone = !cgroup_env_destroy(&e->cg);
+	if (e->console.fd >= 0) {
+		/* What QEMU wrote last, while the ring has it. */
+		if (!e->con_paused)
+			loop_del(&e->console);
+		e->con_budget = CONSOLE_RING;
+		console_event(&e->console, 0);
+		if (e->console.fd >= 0)
+			close(e->console.fd);
+		e->console.fd = -1;
+	}
+	console_tail(e);
+	free(e->con_ring);
+	e->con_ring = NULL;
 	env_dir(e, envdir, sizeof(envdir));
-	console_tail(e, envdir);
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", envdir, files[i]);
 		if (unlink(path) && errno == EISDIR)
 			rmdir(path);
 	}
 	rmdir(envdir);
+	/* Its uid is handed out again only once nothing of it can live: its cgroup is gone. */
+	if (e->uid && gone)
+		uid_range_release(&D.uids, e->uid);
+	else if (e->uid)
+		log_warnx("env %s: uid %u stays reserved: its cgroup could not be removed", e->id,
+			  e->uid);
+	e->uid = 0;
 }

@@ -38,5 +38,7 @@ bool env_microvm_accel_known(void);
 int env_microvm_start(struct env *e, char *why, size_t whylen);
 int env_microvm_enforce(struct env *e, char *why, size_t whylen);
 void env_microvm_destroy(struct env *e);
+/* Once a second (envs_tick): the console's read budget is renewed. */
+void env_microvm_tick(struct env *e);
 
 #endif

@@ -189,8 +189,8 @@ static void env_child(struct env *e, void *arg)
 	    .policy = e->fn->policy,
 	    .seccomp = e->fn->plan.seccomp,
 	    .socket_rules = e->fn->plan.socket_rules,
-	    .uid = D.cfg.run_uid,
-	    .gid = D.cfg.run_gid,
+	    .uid = e->uid,
+	    .gid = e->uid,
 	    .tmp_size = e->fn->policy->limits.tmp_size_bytes,
 	};
 	struct setup_step st = {0};
@@ -208,6 +208,12 @@ int env_process_start(struct env *e, char *why, size_t whylen)
 	const struct fng_policy *p = e->fn->policy;
 	int err;
 
+	/* 0. The handlers' own uid and gid, shared with no other environment. */
+	err = uid_range_alloc(&D.uids, &e->uid);
+	if (err) {
+		snprintf(why, whylen, "no free uid in uid_range (%u in use)", D.uids.n_used);
+		return err;
+	}
 	/* 1. The cgroup, and its limits before any process is in it. */
 	err = env_cgroup_make(e, p->limits.pids, p->limits.memory_bytes, p->limits.cpus, why,
 			      whylen);
@@ -279,6 +285,14 @@ void env_process_destroy(struct env *e)
 			bpf_backend_unpin(path);
 		}
 	}
-	if (e->cg.path[0])
-		cgroup_env_destroy(&e->cg);
+	if (e->cg.path[0] && cgroup_env_destroy(&e->cg)) {
+		if (e->uid)
+			log_warnx("env %s: uid %u stays reserved: its cgroup could not be removed",
+				  e->id, e->uid);
+		e->uid = 0;
+	}
+	/* Handed out again only once nothing of it can live: its cgroup is gone. */
+	if (e->uid)
+		uid_range_release(&D.uids, e->uid);
+	e->uid = 0;
 }

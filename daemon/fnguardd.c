@@ -195,7 +195,10 @@ static void usage(FILE *f)
 		"                      export_keep: N             rotated files kept (default 5)\n"
 		"                      max_envs_per_function: N   (default 4)\n"
 		"                      queue_max: N               waiting invocations per function (64)\n"
-		"                      run_as: UID:GID            the handlers' user (65534:65534)\n"
+		"                      uid_range: FIRST:COUNT     every environment's own uid and\n"
+		"                                                 gid come from here; no user, group\n"
+		"                                                 or subordinate id may be in it\n"
+		"                                                 (default 2000000000:65536)\n"
 		"                      pin_dir: DIR               on bpffs (/sys/fs/bpf/fnguardd)\n"
 		"                      qemu: FILE                 (qemu-system-x86_64 in PATH)\n"
 		"                      microvm_kernel: FILE       guest kernel (the one make deps\n"
@@ -291,16 +294,20 @@ static int config_set(const char *key, const char *val, int line, const char *fi
 		D.cfg.microvm_accel = !strcmp(val, "kvm")   ? MICROVM_ACCEL_KVM
 				      : !strcmp(val, "tcg") ? MICROVM_ACCEL_TCG
 							    : MICROVM_ACCEL_AUTO;
-	else if (!strcmp(key, "run_as")) {
-		unsigned u, g;
+	else if (!strcmp(key, "uid_range")) {
+		char why[200];
 
-		if (sscanf(val, "%u:%u", &u, &g) != 2 || !u || !g) {
-			fprintf(stderr, "fnguardd: %s:%d: run_as: want UID:GID, not root: '%s'\n",
-				file, line, val);
+		if (uid_range_parse(&D.uids, val, why, sizeof(why))) {
+			fprintf(stderr, "fnguardd: %s:%d: uid_range: %s\n", file, line, why);
 			return -EINVAL;
 		}
-		D.cfg.run_uid = u;
-		D.cfg.run_gid = g;
+	} else if (!strcmp(key, "run_as")) {
+		/* One shared user let one tenant read another's VMM: refused, not ignored. */
+		fprintf(stderr,
+			"fnguardd: %s:%d: run_as is no longer used: every environment runs as a uid "
+			"and gid of its own from uid_range (default %u:%u); remove the line\n",
+			file, line, UID_RANGE_FIRST_DEFAULT, UID_RANGE_COUNT_DEFAULT);
+		return -EINVAL;
 	} else {
 		fprintf(stderr, "fnguardd: %s:%d: unknown key or bad value: %s: %s\n", file, line,
 			key, val);
@@ -473,6 +480,23 @@ static int start(void)
 	}
 	/* A predecessor's leftovers go before we pin anything of ours. */
 	envs_cleanup_stale();
+	/* The environments' ids: nobody else's, and none a live process (a leftover VMM that
+	 * survived the clean-up, say) still runs as. */
+	{
+		char why[300];
+		int n;
+
+		err = uid_range_init(&D.uids, NULL, NULL, why, sizeof(why));
+		if (err) {
+			log_warnx("uid_range: %s", why);
+			return err;
+		}
+		n = uid_range_mark_running(&D.uids, NULL);
+		if (n)
+			log_warnx("uid_range: %d id(s) of the range are in use by running processes: "
+				  "they are not handed out",
+				  n);
+	}
 	if (D.bpf) {
 		bpf_backend_unpin(D.cfg.pin_dir);
 		if (bpffs_ready(D.cfg.pin_dir) && !bpf_backend_pin(D.bpf, D.cfg.pin_dir))
@@ -513,6 +537,7 @@ static void stop(void)
 		function_free(f);
 	}
 	hub_free(D.hub);
+	uid_range_free(&D.uids);
 	close(D.epfd);
 	log_info("stopped");
 }
@@ -532,8 +557,8 @@ int main(int argc, char **argv)
 	D.cfg.state_dir = FNGUARDD_STATE;
 	D.cfg.max_envs_per_function = 4;
 	D.cfg.queue_max = 64;
-	D.cfg.run_uid = 65534;
-	D.cfg.run_gid = 65534;
+	D.uids.first = UID_RANGE_FIRST_DEFAULT;
+	D.uids.count = UID_RANGE_COUNT_DEFAULT;
 	D.cfg.pin_dir = "/sys/fs/bpf/fnguardd";
 	microvm_defaults();
 	log_init("fnguardd", 0);

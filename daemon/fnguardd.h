@@ -26,6 +26,7 @@
 #include "plan.h"
 #include "policy.h"
 #include "telemetry.h"
+#include "uidrange.h"
 #include "wire.h"
 
 #define FNGUARDD_VERSION "0.1"
@@ -88,6 +89,15 @@ struct env {
 	struct watch timer; /* the running invocation's timeout */
 	struct inv *cur;
 	uint64_t oom_kills; /* the cgroup's count when the invocation started */
+	uint32_t uid;	    /* its own uid and gid, for the VMM or the handlers; 0: none yet */
+	/* microVM: the guest's serial console and QEMU's stderr (a socket, never a file on the
+	 * host), read at a bounded rate into a ring that keeps the last CONSOLE_RING bytes. */
+	struct watch console;
+	char *con_ring;
+	size_t con_len, con_head; /* bytes in the ring, where the next one goes */
+	uint64_t con_bytes;	  /* read in all */
+	uint32_t con_budget;	  /* what may still be read this second */
+	bool con_paused;	  /* budget spent: not read until the next tick */
 	char fail_why[128]; /* set when the channel broke under a caller */
 };
 
@@ -116,8 +126,6 @@ struct fnguardd_config {
 	unsigned export_keep;
 	unsigned max_envs_per_function;
 	unsigned queue_max; /* per function */
-	uid_t run_uid;	    /* the handlers' user */
-	gid_t run_gid;
 	const char *pin_dir; /* bpffs directory for pinned enforcement */
 	/* microVM environments */
 	const char *qemu;	    /* qemu-system-x86_64 */
@@ -135,6 +143,7 @@ struct fnguardd {
 	struct hub *hub;
 	struct bpf_backend *bpf;
 	bool bpf_pinned;
+	struct uid_range uids; /* the environments' uids and gids (uid_range) */
 	struct fn *fns;
 	uint64_t fn_order;
 	struct env *envs;

@@ -44,7 +44,11 @@ out=$("$fng" invoke hello --payload "$tmp/payload" -v 2>"$tmp/rec2")
 check "warm invoke reuses the guest ($out)" test "$out" = "Hello, microvm! (call 2 of this environment)"
 # The VMM's jail, as the host sees it (Firecracker's jailer: each of these is a step).
 qpid=$(pgrep -n -f "fnguard\\.env=env-[0-9]+-$daemon_pid( |\$)")
-check "the VMM runs as the unprivileged user" grep -Eq '^Uid:[[:space:]]+65534[[:space:]]' "/proc/$qpid/status"
+# uid_range's default: 2000000000:65536, the last id being every VMM's real gid.
+check "the VMM runs as a uid of its own from uid_range" \
+	grep -Eq '^Uid:[[:space:]]+(20[0-9]{8})[[:space:]]+\1[[:space:]]+\1[[:space:]]+\1$' "/proc/$qpid/status"
+check "... and is not dumpable (real gid $(awk '/^Gid:/{print $2}' "/proc/$qpid/status") is not its effective gid)" \
+	sh -c "awk '/^Gid:/{exit !(\$2 == 2000065535 && \$3 != \$2)}' /proc/$qpid/status && [ \"\$(stat -c %u /proc/$qpid/mem)\" = 0 ]"
 check "... with no_new_privs and a seccomp filter" \
 	sh -c "grep -Eq '^NoNewPrivs:[[:space:]]+1' /proc/$qpid/status && grep -Eq '^Seccomp:[[:space:]]+2' /proc/$qpid/status"
 check "... in pid, mount, net, ipc and uts namespaces of its own" sh -c \
