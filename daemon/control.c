@@ -28,6 +28,7 @@
 #include <sys/un.h>
 
 #include "backend.h"
+#include "clientfs.h"
 #include "fnguardd.h"
 #include "fsutil.h"
 #include "log.h"
@@ -263,13 +264,19 @@ static int api_register(struct client *c, const Fnguard__V1__RegisterFunction *m
 	struct fn *f;
 	int err;
 
+	struct client_id who = {.uid = c->cred.uid, .gid = c->cred.gid};
+	char rwhy[256];
+
 	if (m->policy_case == FNGUARD__V1__REGISTER_FUNCTION__POLICY_POLICY_PATH) {
-		/* One byte over the limit, to tell a file at the limit from a larger one. */
-		buf = fs_read_file(m->policy_path, FNG_POLICY_MAX_SIZE + 1, &len);
-		if (!buf) {
-			err = -errno;
-			snprintf(why, whylen, "%s: %s", m->policy_path, strerror(errno));
-			return err == -ENOENT ? -EINVAL : err;
+		/* Read as the client may read it, never as root: no byte of a file the client
+		 * could not read ever reaches a diagnostic, and a FIFO is refused, not waited on. */
+		err = clientfs_read_file(&who, m->policy_path, FNG_POLICY_MAX_SIZE, &buf, &len, rwhy,
+					 sizeof(rwhy));
+		if (err) {
+			snprintf(why, whylen, "%s, read as uid %u: %s", m->policy_path,
+				 (unsigned)who.uid,
+				 err == -EFBIG ? "larger than 1 MiB (FNG_POLICY_MAX_SIZE)" : rwhy);
+			return err == -ENOENT || err == -EFBIG ? -EINVAL : err;
 		}
 		name = m->policy_path;
 		tmp = strdup(m->policy_path);
@@ -301,7 +308,7 @@ static int api_register(struct client *c, const Fnguard__V1__RegisterFunction *m
 		free(dir);
 		return -EINVAL;
 	}
-	err = function_register(buf, len, name, base, &f, why, whylen);
+	err = function_register(buf, len, name, base, &who, &f, why, whylen);
 	if (!err) {
 		snprintf(target, tlen, "%s:%s", f->policy->function.name, f->policy->function.version);
 		log_info("registered %s (%s) for uid %u", target, name, c->cred.uid);

@@ -199,8 +199,9 @@ static int image_build(const struct env *e, const char *envdir, char *why, size_
 	cpio_entry(&c, "fnguard/policy.yaml", S_IFREG | 0644, fn->yaml, fn->yaml_len);
 	cpio_entry(&c, "var", S_IFDIR | 0755, NULL, 0);
 	code_cpio = &c;
-	code_root_len = strlen(fn->policy->function.code);
-	if (!c.err && nftw(fn->policy->function.code, code_add, 16, FTW_PHYS) < 0 && !c.err)
+	code_root_len = strlen(fn->code_dir);
+	/* The daemon's own copy, made at registration with the client's rights. */
+	if (!c.err && nftw(fn->code_dir, code_add, 16, FTW_PHYS) < 0 && !c.err)
 		c.err = -errno;
 	code_cpio = NULL;
 	cpio_entry(&c, "TRAILER!!!", 0, NULL, 0);

@@ -153,7 +153,9 @@ static int env_child_setup(struct env *e, struct setup_step *st)
 	/* Only the control channel survives into the environment. */
 	STEP("closing inherited files", errno_or(syscall(SYS_close_range, 4, ~0u, 0)));
 	/* The code is opened before any mount can hide it (it may live under /tmp). */
-	code_fd = open(p->function.code, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* The daemon's copy, made at registration with the client's rights, never the
+	 * client's directory: whatever its parents' modes, nothing else is reachable. */
+	code_fd = open(e->fn->code_dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	STEP("opening the function code", code_fd < 0 ? -errno : 0);
 	snprintf(code, sizeof(code), "/proc/self/fd/%d", code_fd);
 	/* Nothing mounted here may propagate back to the host. */

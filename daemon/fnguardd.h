@@ -53,6 +53,7 @@ struct fn {
 	char *yaml;		   /* the policy file as registered */
 	size_t yaml_len;
 	char *code_base; /* directory function.code was resolved against */
+	char *code_dir;	 /* the daemon's own copy of the code (STATE/code/...), read-only */
 	char *source;	 /* the policy file's name, for messages */
 	int64_t registered_ns;
 	uint64_t order; /* registration order: the latest version of a name wins */
@@ -169,8 +170,10 @@ struct telemetry_event *ev_scratch(void);
 
 /* functions.c */
 int functions_load(void);
+struct client_id;
+/* Registers a policy file's function; its code is copied with the rights of @who. */
 int function_register(const char *yaml, size_t len, const char *name, const char *code_base,
-		      struct fn **out, char *why, size_t whylen);
+		      const struct client_id *who, struct fn **out, char *why, size_t whylen);
 struct fn *function_find(const char *name, const char *version);
 int function_remove(const char *name, const char *version, char *why, size_t whylen);
 void function_free(struct fn *f);

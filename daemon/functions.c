@@ -6,10 +6,14 @@
  *
  *   STATE/functions/NAME@HEXVERSION.yaml   the policy file, byte for byte
  *   STATE/functions/NAME@HEXVERSION.meta   code_base=DIR, registered=UNIX_NS, source=NAME
+ *   STATE/code/NAME@HEXVERSION/            the daemon's copy of the code directory
  *
- * (the version is hex-encoded: it is any string, the file name must not be). Files are
- * written to a temporary name and renamed, meta last, so a crash leaves either the whole
- * function or none of it.
+ * (the version is hex-encoded: it is any string, the file name must not be). The code is
+ * copied once, at registration, with the rights of the client that registers it (clientfs.h):
+ * environments use the copy, never the client's directory, so nothing a client can change or
+ * swap later reaches a guest, and a version's code stays what was registered. Files are
+ * written to a temporary name and renamed, code first and meta last, so a crash leaves either
+ * the whole function or none of it.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -20,31 +24,45 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "backend.h"
+#include "clientfs.h"
 #include "fnguardd.h"
 #include "fsutil.h"
 #include "log.h"
 
+/* NAME@HEXVERSION: the version is any string, a file name must not be. */
+static void state_stem(char *buf, size_t len, const char *name, const char *version)
+{
+	char hex[2 * 64 + 1] = "";
+
+	for (size_t i = 0; version[i] && i < 64; i++)
+		snprintf(hex + 2 * i, 3, "%02x", (unsigned char)version[i]);
+	snprintf(buf, len, "%s@%s", name, hex);
+}
+
 static void state_path(char *buf, size_t len, const char *name, const char *version,
 		       const char *ext)
 {
-	char hex[2 * 64 + 1] = "";
-	size_t i;
+	char stem[400];
 
-	for (i = 0; version[i] && i < 64; i++)
-		snprintf(hex + 2 * i, 3, "%02x", (unsigned char)version[i]);
-	snprintf(buf, len, "%s/functions/%s@%s.%s", D.cfg.state_dir, name, hex, ext);
+	state_stem(stem, sizeof(stem), name, version);
+	snprintf(buf, len, "%s/functions/%s.%s", D.cfg.state_dir, stem, ext);
 }
 
+/* A unique temporary name beside @path (O_EXCL: never a file or link that was there), then
+ * rename: a reader sees the old file or the new one, whole. */
 static int write_atomic(const char *path, const void *data, size_t len)
 {
 	char tmp[1100];
 	int fd, err = 0;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	if (write(fd, data, len) != (ssize_t)len || fsync(fd))
@@ -56,6 +74,20 @@ static int write_atomic(const char *path, const void *data, size_t len)
 	if (err)
 		unlink(tmp);
 	return err;
+}
+
+/* STATE/code, made and checked (root's, not writable by others), as an O_PATH fd. */
+static int code_root_open(void)
+{
+	char path[1024];
+	int err;
+
+	snprintf(path, sizeof(path), "%s/code", D.cfg.state_dir);
+	err = fs_mkdir_p(path, 0700);
+	if (err)
+		return err;
+	err = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return err < 0 ? -errno : err;
 }
 
 static int function_persist(const struct fn *f)
@@ -101,9 +133,24 @@ void function_free(struct fn *f)
 {
 	if (!f)
 		return;
+	/* A removed function's code goes with its last environment (a busy process
+	 * environment still has it mounted). */
+	if (f->removed && f->code_dir) {
+		char stem[400];
+		int root = code_root_open();
+
+		state_stem(stem, sizeof(stem), f->policy->function.name,
+			   f->policy->function.version);
+		if (root < 0 || clientfs_remove_tree(root, stem))
+			log_warnx("cannot remove the code of %s:%s (%s)", f->policy->function.name,
+				  f->policy->function.version, f->code_dir);
+		if (root >= 0)
+			close(root);
+	}
 	policy_free(f->policy);
 	free(f->yaml);
 	free(f->code_base);
+	free(f->code_dir);
 	free(f->source);
 	free(f);
 }
@@ -141,18 +188,12 @@ static void diags_join(const struct policy_diags *d, char *why, size_t whylen)
 	}
 }
 
-/* What makes @p impossible to run here, in words; 0 when nothing does. */
-static int function_check(struct fn *f, char *why, size_t whylen)
+/* What makes @p impossible to run here, in words; 0 when nothing does. @code_fd: the
+ * daemon's copy of the code. */
+static int function_check(struct fn *f, int code_fd, char *why, size_t whylen)
 {
 	const struct fng_policy *p = f->policy;
-	char path[1024];
-	struct stat st;
 
-	if (!p->function.present) {
-		snprintf(why, whylen, "%s: no function: section (required to register a function)",
-			 f->source);
-		return -EINVAL;
-	}
 	if (p->environment.kind == FNG_ENV_MICROVM) {
 		char whyvm[400];
 
@@ -161,16 +202,23 @@ static int function_check(struct fn *f, char *why, size_t whylen)
 			return -EOPNOTSUPP;
 		}
 	}
-	if (stat(p->function.code, &st) || !S_ISDIR(st.st_mode)) {
-		snprintf(why, whylen, "%s: function.code %s: %s", f->source, p->function.code,
-			 errno && !S_ISDIR(st.st_mode) ? strerror(errno) : "not a directory");
-		return -EINVAL;
-	}
 	if (!strncmp(p->function.handler, "/var/task/", 10)) {
-		snprintf(path, sizeof(path), "%s/%s", p->function.code, p->function.handler + 10);
-		if (access(path, X_OK)) {
+		/* Resolved in the copy as in the environment: /var/task is its root. */
+		struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT};
+		int fd = (int)syscall(SYS_openat2, code_fd, p->function.handler + 10, &how,
+				      sizeof(how));
+		struct stat st;
+		int err = fd < 0 ? -errno : fstat(fd, &st) ? -errno : 0;
+
+		if (!err && (!S_ISREG(st.st_mode) || !(st.st_mode & 0111)))
+			err = -EACCES;
+		if (fd >= 0)
+			close(fd);
+		if (err) {
 			snprintf(why, whylen, "%s: function.handler %s: %s in %s", f->source,
-				 p->function.handler, strerror(errno), p->function.code);
+				 p->function.handler,
+				 err == -EACCES ? "not an executable file" : strerror(-err),
+				 p->function.code);
 			return -EINVAL;
 		}
 	}
@@ -190,13 +238,71 @@ static int function_check(struct fn *f, char *why, size_t whylen)
 	return 0;
 }
 
+/*
+ * The function's code: at registration (@who set) copied from function.code with the
+ * client's rights into a new directory of ours, renamed into place by function_add() once the
+ * function is accepted; when loading the state, the copy made then. An fd on it, or -errno
+ * with @why.
+ */
+static int function_code(struct fn *f, int root, const struct client_id *who, char *tmp,
+			 size_t tmplen, char *why, size_t whylen)
+{
+	const struct fng_policy *p = f->policy;
+	char stem[400], path[1024], cwhy[400];
+	int fd, err;
+
+	state_stem(stem, sizeof(stem), p->function.name, p->function.version);
+	snprintf(path, sizeof(path), "%s/code/%s", D.cfg.state_dir, stem);
+	f->code_dir = strdup(path);
+	if (!f->code_dir)
+		return -ENOMEM;
+	if (!who) {
+		fd = openat(root, stem, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			err = -errno;
+			snprintf(why, whylen, "%s: no copy of its code in %s (%s): register it again",
+				 f->source, path, strerror(errno));
+			return err;
+		}
+		return fd;
+	}
+	snprintf(tmp, tmplen, "%s/code/.new-XXXXXX", D.cfg.state_dir);
+	if (!mkdtemp(tmp)) {
+		err = -errno;
+		snprintf(why, whylen, "creating %s: %s", tmp, strerror(errno));
+		tmp[0] = 0;
+		return err;
+	}
+	fd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		snprintf(why, whylen, "opening %s: %s", tmp, strerror(errno));
+		return err;
+	}
+	err = clientfs_copy_tree(who, p->function.code, fd, cwhy, sizeof(cwhy));
+	if (err) {
+		close(fd);
+		snprintf(why, whylen, "%s: function.code %s, read as uid %u: %s", f->source,
+			 p->function.code, (unsigned)who->uid, cwhy);
+		return err == -EFBIG || err == -EPROTO ? -EINVAL : err == -ENOTDIR ? -EINVAL : err;
+	}
+	/* Readable (and, for a process environment's handler, enterable) by every uid. */
+	if (fchmod(fd, 0755)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 static int function_add(const char *yaml, size_t len, const char *name, const char *code_base,
-			int64_t registered_ns, bool persist, struct fn **out, char *why,
-			size_t whylen)
+			int64_t registered_ns, const struct client_id *who, struct fn **out,
+			char *why, size_t whylen)
 {
 	struct policy_diags diags;
 	struct fn *f = calloc(1, sizeof(*f));
-	int err;
+	char tmp[1100] = "", stem[400];
+	int err, root = -1, code_fd = -1;
 
 	if (!f)
 		return -ENOMEM;
@@ -221,10 +327,11 @@ static int function_add(const char *yaml, size_t len, const char *name, const ch
 		return err == -EFBIG ? -EINVAL : err;
 	}
 	policy_diags_free(&diags);
-	err = function_check(f, why, whylen);
-	if (err) {
+	if (!f->policy->function.present) {
+		snprintf(why, whylen, "%s: no function: section (required to register a function)",
+			 f->source);
 		function_free(f);
-		return err;
+		return -EINVAL;
 	}
 	if (function_find(f->policy->function.name, f->policy->function.version)) {
 		snprintf(why, whylen, "%s:%s is already registered (remove it first)",
@@ -232,30 +339,65 @@ static int function_add(const char *yaml, size_t len, const char *name, const ch
 		function_free(f);
 		return -EEXIST;
 	}
+	root = code_root_open();
+	if (root < 0) {
+		err = root;
+		snprintf(why, whylen, "%s/code: %s", D.cfg.state_dir, strerror(-err));
+		goto fail;
+	}
+	code_fd = function_code(f, root, who, tmp, sizeof(tmp), why, whylen);
+	if (code_fd < 0) {
+		err = code_fd;
+		goto fail;
+	}
+	err = function_check(f, code_fd, why, whylen);
+	if (err)
+		goto fail;
 	f->registered_ns = registered_ns;
-	if (persist) {
-		err = function_persist(f);
+	if (who) {
+		/* Code first (a leftover of a crash under the same name goes), meta last. */
+		state_stem(stem, sizeof(stem), f->policy->function.name,
+			   f->policy->function.version);
+		err = clientfs_remove_tree(root, stem);
+		if (!err && renameat(AT_FDCWD, tmp, root, stem))
+			err = -errno;
+		if (!err) {
+			tmp[0] = 0;
+			err = function_persist(f);
+		}
 		if (err) {
 			snprintf(why, whylen, "saving it in %s: %s", D.cfg.state_dir, strerror(-err));
-			function_free(f);
-			return err;
+			if (!tmp[0])
+				clientfs_remove_tree(root, stem);
+			goto fail;
 		}
 	}
+	close(code_fd);
+	close(root);
 	f->order = ++D.fn_order;
 	f->next = D.fns;
 	D.fns = f;
 	*out = f;
 	return 0;
+fail:
+	if (code_fd >= 0)
+		close(code_fd);
+	if (tmp[0] && root >= 0)
+		clientfs_remove_tree(root, strrchr(tmp, '/') + 1);
+	if (root >= 0)
+		close(root);
+	function_free(f);
+	return err;
 }
 
 int function_register(const char *yaml, size_t len, const char *name, const char *code_base,
-		      struct fn **out, char *why, size_t whylen)
+		      const struct client_id *who, struct fn **out, char *why, size_t whylen)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return function_add(yaml, len, name, code_base,
-			    (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, true, out, why, whylen);
+			    (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, who, out, why, whylen);
 }
 
 static void meta_get(const char *meta, const char *key, char *out, size_t len)
@@ -307,7 +449,7 @@ int functions_load(void)
 		meta_get(meta, "code_base", code_base, sizeof(code_base));
 		meta_get(meta, "registered", reg, sizeof(reg));
 		meta_get(meta, "source", source, sizeof(source));
-		err = function_add(yaml, ylen, source, code_base, strtoll(reg, NULL, 10), false, &f,
+		err = function_add(yaml, ylen, source, code_base, strtoll(reg, NULL, 10), NULL, &f,
 				   why, sizeof(why));
 		if (err) {
 			log_warnx("state: %s: cannot register it again: %s (the file is kept)", path,
