@@ -236,6 +236,54 @@ def cmd_stall(path, pid, n, method):
         s.close()
 
 
+def cmd_budget(path, pid, n):
+    """@n connections of uid 65534 each send all but the end of a 6 MiB invoke, then stall."""
+    n, pid = int(n), int(pid)
+    size = 6 << 20
+    head = varint(1 << 3) + varint(1) + varint(INVOKE << 3 | 2) + varint(size - 8)
+    body = head + b"\0" * (size - len(head))
+    before = rss_kb(pid)
+    rd, wr = os.pipe()
+    go_r, go_w = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.close(rd)
+        drop(65534, 65534)
+        socks, done = [connect(path) for _ in range(n)], []
+
+        def upload(s):
+            s.settimeout(1)
+            sent = 0
+            try:
+                s.sendall(varint(size))
+                while sent < len(body) - 4096:
+                    sent += s.send(body[sent:min(sent + (1 << 20), len(body) - 4096)])
+            except (socket.timeout, OSError):
+                pass
+            done.append(sent >= len(body) - 4096)
+
+        # All at once, well within the idle timeout: at most 8 of them fit in the budget.
+        threads = [threading.Thread(target=upload, args=(s,)) for s in socks]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        os.write(wr, b"%d\n" % sum(done))
+        os.read(go_r, 1)
+        os._exit(0)
+    os.close(wr)
+    full = int(os.fdopen(rd).readline() or -1)
+    time.sleep(0.5)
+    peak = rss_kb(pid)
+    tap(0 <= full <= 8, "%d clients of uid 65534 sending 6 MiB invoke requests: at most 8 are read at "
+        "once (64 MiB for all clients), the others wait" % n, "%d read" % full)
+    tap(peak - before < 80 * 1024, "... the daemon's RSS grows by less than 80 MiB",
+        "VmRSS %d kB -> %d kB" % (before, peak))
+    root_served(path, "... and root is still served")
+    os.write(go_w, b"x")
+    os.waitpid(child, 0)
+
+
 def cmd_idle(path, n, uid, idle_s):
     """@n connections of @uid that say nothing; root must still get in; they end after idle_s."""
     n, uid, idle_s = int(n), int(uid), float(idle_s)

@@ -106,6 +106,7 @@ chmod 666 "$FNGUARD_SOCKET" # everyone may connect (and read) in these cases
 $py flood "$FNGUARD_SOCKET" "$dpid" 400000
 $py stall "$FNGUARD_SOCKET" "$dpid" 10 status
 $py stall "$FNGUARD_SOCKET" "$dpid" 10 invoke
+$py budget "$FNGUARD_SOCKET" "$dpid" 16
 $py idle "$FNGUARD_SOCKET" 300 65534 "$idle"
 grep -q "connection refused\|connections" "$tmp/log" && echo "ok - control: refused connections are logged" ||
 	echo "not ok - control: refused connections are logged"
