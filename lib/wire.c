@@ -223,6 +223,53 @@ size_t wire_decoder_pending(const struct wire_decoder *d)
 	return d->end - d->start;
 }
 
+int wire_decoder_peek(const struct wire_decoder *d, uint64_t *len, const uint8_t **body,
+		      size_t *avail)
+{
+	uint64_t v = 0;
+	size_t hlen = 0, n = d->end - d->start;
+	int r;
+
+	if (d->err)
+		return d->err;
+	if (!n)
+		return 0;
+	r = parse_prefix(d->buf + d->start, n, d->max_frame, &v, &hlen);
+	if (r <= 0)
+		return r;
+	*len = v;
+	*body = d->buf + d->start + hlen;
+	*avail = n - hlen < v ? n - hlen : (size_t)v;
+	return 1;
+}
+
+void wire_decoder_shrink(struct wire_decoder *d, size_t keep)
+{
+	size_t n = d->end - d->start, cap = 4096;
+	uint8_t *buf;
+
+	if (d->cap <= keep)
+		return;
+	if (!n) {
+		free(d->buf);
+		d->buf = NULL;
+		d->cap = d->start = d->end = 0;
+		return;
+	}
+	memmove(d->buf, d->buf + d->start, n);
+	d->start = 0;
+	d->end = n;
+	while (cap < n)
+		cap *= 2;
+	if (cap >= d->cap)
+		return;
+	buf = realloc(d->buf, cap);
+	if (buf) { /* else the larger buffer stays: still correct */
+		d->buf = buf;
+		d->cap = cap;
+	}
+}
+
 const char *wire_decoder_error(const struct wire_decoder *d)
 {
 	return d->err ? d->errmsg : "";

@@ -82,6 +82,22 @@ int wire_decoder_finish(const struct wire_decoder *d);
 /* Bytes received and not yet returned as frames. */
 size_t wire_decoder_pending(const struct wire_decoder *d);
 
+/*
+ * The next frame before it is complete, for a reader that limits frames by what they are: 1
+ * with its announced body length in *len (already checked against max_frame) and the body
+ * bytes received so far in *body and *avail (at most *len of them; valid until the next
+ * feed/read/next/free), 0 when its length prefix is not complete, or the sticky framing error.
+ */
+int wire_decoder_peek(const struct wire_decoder *d, uint64_t *len, const uint8_t **body,
+		      size_t *avail);
+
+/*
+ * Gives memory back after a large frame: when the buffer holds more than @keep bytes of room,
+ * it shrinks to what the bytes not yet returned need (none: freed). Frames returned before are
+ * invalid afterwards.
+ */
+void wire_decoder_shrink(struct wire_decoder *d, size_t keep);
+
 /* What went wrong, for "fnguard: <what failed>: <why>" messages; "" when nothing did. */
 const char *wire_decoder_error(const struct wire_decoder *d);
 

@@ -415,6 +415,93 @@ static void test_large_frame(void **state)
 	free(payload);
 }
 
+/* A frame seen before it is complete: its announced length and the body bytes so far. */
+static void test_peek(void **state)
+{
+	static const uint8_t two[] = {0x03, 0x08, 0x01, 0xaa, 0x02, 0x08, 0x02};
+	struct wire_decoder d;
+	const uint8_t *body, *frame;
+	uint64_t len = 0;
+	size_t avail = 0, flen;
+	uint8_t big[3];
+
+	wire_decoder_init(&d, 1u << 20);
+	assert_int_equal(wire_decoder_peek(&d, &len, &body, &avail), 0);
+	/* 300 bytes announced as 0xac 0x02: the first byte alone is not a prefix. */
+	big[0] = 0xac;
+	assert_int_equal(wire_decoder_feed(&d, big, 1), 0);
+	assert_int_equal(wire_decoder_peek(&d, &len, &body, &avail), 0);
+	big[0] = 0x02;
+	big[1] = 0x08;
+	big[2] = 0x07;
+	assert_int_equal(wire_decoder_feed(&d, big, 3), 0);
+	assert_int_equal(wire_decoder_peek(&d, &len, &body, &avail), 1);
+	assert_int_equal(len, 300);
+	assert_int_equal(avail, 2);
+	assert_memory_equal(body, "\x08\x07", 2);
+	assert_int_equal(wire_decoder_next(&d, &frame, &flen), 0);
+	wire_decoder_free(&d);
+
+	/* Two frames: peek sees the first one only, then the second. */
+	wire_decoder_init(&d, 0);
+	assert_int_equal(wire_decoder_feed(&d, two, sizeof(two)), 0);
+	assert_int_equal(wire_decoder_peek(&d, &len, &body, &avail), 1);
+	assert_int_equal(len, 3);
+	assert_int_equal(avail, 3);
+	assert_ptr_equal(body, d.buf + 1);
+	assert_int_equal(wire_decoder_next(&d, &frame, &flen), 1);
+	assert_int_equal(wire_decoder_peek(&d, &len, &body, &avail), 1);
+	assert_int_equal(len, 2);
+	assert_int_equal(avail, 2);
+	assert_memory_equal(body, "\x08\x02", 2);
+	wire_decoder_free(&d);
+
+	/* An oversized prefix is the sticky error. */
+	wire_decoder_init(&d, 100);
+	assert_int_equal(wire_decoder_feed(&d, "\xc8\x01", 2), -EMSGSIZE);
+	assert_int_equal(wire_decoder_peek(&d, &len, &body, &avail), -EMSGSIZE);
+	wire_decoder_free(&d);
+}
+
+/* After a large frame the buffer shrinks to what is still pending, frames intact. */
+static void test_shrink(void **state)
+{
+	size_t size = 1u << 20, flen;
+	uint8_t *buf = calloc(1, size + 16), prefix[WIRE_VARINT_MAX];
+	struct wire_decoder d;
+	const uint8_t *frame;
+	size_t n;
+
+	assert_non_null(buf);
+	n = wire_varint_encode(size, prefix);
+	wire_decoder_init(&d, 0);
+	assert_int_equal(wire_decoder_feed(&d, prefix, n), 0);
+	assert_int_equal(wire_decoder_feed(&d, buf, size), 0);
+	/* Then the first 2 bytes of the next frame {0x08, 0x05}. */
+	assert_int_equal(wire_decoder_feed(&d, "\x02\x08", 2), 0);
+	assert_true(d.cap > size);
+	wire_decoder_shrink(&d, 65536); /* nothing returned yet: it all stays */
+	assert_int_equal(wire_decoder_pending(&d), n + size + 2);
+	assert_int_equal(wire_decoder_next(&d, &frame, &flen), 1);
+	assert_int_equal(flen, size);
+	wire_decoder_shrink(&d, 65536);
+	assert_int_equal(d.cap, 4096);
+	assert_int_equal(wire_decoder_pending(&d), 2);
+	assert_int_equal(wire_decoder_feed(&d, "\x05", 1), 0);
+	assert_int_equal(wire_decoder_next(&d, &frame, &flen), 1);
+	assert_int_equal(flen, 2);
+	assert_memory_equal(frame, "\x08\x05", 2);
+	wire_decoder_shrink(&d, 65536); /* small already: kept */
+	assert_int_equal(d.cap, 4096);
+	wire_decoder_shrink(&d, 0); /* empty: freed */
+	assert_null(d.buf);
+	assert_int_equal(d.cap, 0);
+	assert_int_equal(wire_decoder_feed(&d, "\x01\x08", 2), 0);
+	assert_int_equal(wire_decoder_pending(&d), 2);
+	wire_decoder_free(&d);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -423,7 +510,8 @@ int main(void)
 	    cmocka_unit_test(test_byte_by_byte),    cmocka_unit_test(test_zero_length_frame),
 	    cmocka_unit_test(test_truncated),	    cmocka_unit_test(test_oversized),
 	    cmocka_unit_test(test_overlong_varint), cmocka_unit_test(test_fd_helpers),
-	    cmocka_unit_test(test_large_frame),
+	    cmocka_unit_test(test_large_frame),	    cmocka_unit_test(test_peek),
+	    cmocka_unit_test(test_shrink),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
