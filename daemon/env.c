@@ -483,6 +483,10 @@ static void env_dispatch(struct fn *fn)
 
 	if (D.stopping)
 		return;
+	/* Which accelerator to start a guest with is not known yet: envs_dispatch_all() once
+	 * it is. */
+	if (fn->policy->environment.kind == FNG_ENV_MICROVM && env_microvm_probing())
+		return;
 	for (struct env *e = D.envs; e; e = e->next) {
 		if (e->fn != fn)
 			continue;
@@ -779,6 +783,13 @@ void envs_stop_all(const char *reason)
 	}
 	for (struct fn *fn = D.fns; fn; fn = fn->next)
 		envs_stop_function(fn, reason);
+}
+
+void envs_dispatch_all(void)
+{
+	for (struct fn *fn = D.fns; fn; fn = fn->next)
+		if (!fn->removed)
+			env_dispatch(fn);
 }
 
 /* Once a second: leases, provisioned environments, kernel losses. */

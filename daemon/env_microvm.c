@@ -463,14 +463,33 @@ static int jail_pivot(void)
  * are refused even to a process of the same uid, and QEMU's -sandbox forbids it to set its
  * ids again. File access goes by the effective gid: the real one opens nothing.
  */
+/* /dev/kvm opened through its group (kvm, mode 0660 on Debian): never gid 0. */
+static bool kvm_group_usable(char *why, size_t whylen)
+{
+	struct stat st;
+
+	if (stat("/dev/kvm", &st)) {
+		snprintf(why, whylen, "/dev/kvm: %s", strerror(errno));
+		return false;
+	}
+	if (st.st_gid == 0 || (st.st_mode & 060) != 060) {
+		snprintf(why, whylen,
+			 "/dev/kvm (mode %04o, gid %u) is not open to a group other than root's: a "
+			 "jailed VMM cannot use it (give it group kvm, mode 0660, as udev does)",
+			 (unsigned)(st.st_mode & 07777), (unsigned)st.st_gid);
+		return false;
+	}
+	return true;
+}
+
 static int jail_user(bool kvm, uint32_t id)
 {
 	gid_t groups[1];
 	int n = 0;
 	struct stat st;
 
-	/* /dev/kvm belongs to group kvm: the only group the VMM keeps. */
-	if (kvm && !stat("/dev/kvm", &st))
+	/* /dev/kvm belongs to group kvm: the only group the VMM keeps (never root's). */
+	if (kvm && !stat("/dev/kvm", &st) && st.st_gid != 0)
 		groups[n++] = st.st_gid;
 	if (!id)
 		return -EINVAL;
@@ -503,6 +522,7 @@ struct jail_args {
 	const char *envdir;
 	char **argv;
 	int console; /* the child's end of the console socket */
+	bool kvm;    /* /dev/kvm in the jail, and group kvm */
 };
 
 /*
@@ -523,7 +543,7 @@ static void jail_child(struct env *e, void *arg)
 		agent_failure_write(3, "redirecting the VMM's standard fds", -errno, NULL);
 		_exit(1);
 	}
-	if (!jail_setup(e, ja->envdir, accel.kvm, &st)) {
+	if (!jail_setup(e, ja->envdir, ja->kvm, &st)) {
 		execve(ja->argv[0], ja->argv, envp);
 		st.step = "executing QEMU";
 		st.err = -errno;
@@ -533,96 +553,211 @@ static void jail_child(struct env *e, void *arg)
 	_exit(1);
 }
 
+static void env_dir(const struct env *e, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/envs/%s", D.cfg.state_dir, e->id);
+}
+
 /* ---------------------------------------------------------------- the accelerator */
 
 /*
  * KVM when it really runs a guest: /dev/kvm can exist and still hang a standard kernel (as on
  * some nested hosts). The probe boots the guest image with KVM and no function, bounded in
- * time: a guest that works powers itself off at once (the agent finds no policy).
+ * time: a guest that works powers itself off at once (the agent finds no policy). It runs
+ * jailed like any VMM (its own uid, cgroup, namespaces, root, seccomp filter), as a child the
+ * loop does not wait for: microVM environments are not started until it has answered
+ * (env_microvm_probing), and its exit comes back through env_microvm_child_exited().
  */
-static void accel_probe(void)
+static struct env *probe;
+static int probe_err = -1; /* its stderr */
+static int64_t probe_deadline;
+static bool probe_timed_out;
+
+static void accel_decided(void)
 {
-	char append[] = "console=ttyS0 panic=-1 quiet";
+	accel.probed = true;
+	log_info("microvm: %s%s%s", accel.kvm ? "KVM" : "TCG", accel.kvm ? "" : ": ", accel.why);
+}
+
+static int probe_launch(char *why, size_t whylen)
+{
+	char envdir[600], path[700];
 	char *argv[] = {(char *)D.cfg.qemu, "-M", "microvm", "-accel", "kvm", "-cpu", "host",
 			"-m", "128", "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
-			"-serial", "none", "-kernel", (char *)D.cfg.microvm_kernel, "-initrd",
-			(char *)D.cfg.microvm_initrd, "-append", append,
+			"-sandbox",
+			"on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
+			"-serial", "none", "-kernel", "/env/vmlinuz", "-initrd", "/env/initrd",
+			"-append", "console=ttyS0 panic=-1 quiet",
 			/* A port that goes nowhere: the agent finds it, has no policy, powers off. */
 			"-device", "virtio-serial-device", "-chardev", "null,id=ctl", "-device",
 			"virtserialport,chardev=ctl,name=fnguard.ctl", NULL};
-	int64_t deadline;
-	int status, fd;
-	pid_t pid;
+	struct jail_args ja = {.envdir = envdir, .argv = argv, .kvm = true};
+	int err, fd, errpipe[2];
+	size_t len;
+	char *img;
 
-	accel.probed = true;
-	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(accel.why, sizeof(accel.why), "/dev/kvm: %s", strerror(errno));
-		return;
+	if ((err = jail_files_find())) {
+		snprintf(why, whylen, "finding QEMU's libraries: %s", strerror(-err));
+		return err;
 	}
-	close(fd);
-	pid = fork();
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
+	probe = calloc(1, sizeof(*probe));
+	if (!probe)
+		return -ENOMEM;
+	/* Sequence 0 is never an environment's: a killed daemon's probe is cleaned like one. */
+	snprintf(probe->id, sizeof(probe->id), "env-0-%d", (int)getpid());
+	probe->cg.fd = probe->ctl.fd = probe->console.fd = -1;
+	if ((err = uid_range_alloc(&D.uids, &probe->uid))) {
+		snprintf(why, whylen, "no free uid in uid_range");
+		return err;
+	}
+	env_dir(probe, envdir, sizeof(envdir));
+	snprintf(path, sizeof(path), "%s/envs", D.cfg.state_dir);
+	err = fs_mkdir_p(path, 0711);
+	if (!err && (mkdir(envdir, 0750) || chown(envdir, 0, probe->uid)))
+		err = -errno;
+	img = err ? NULL : fs_read_file(D.cfg.microvm_initrd, 1u << 30, &len);
+	snprintf(path, sizeof(path), "%s/initrd", envdir);
+	fd = img ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640) : -1;
+	if (!err && (fd < 0 || fchown(fd, 0, probe->uid) || write(fd, img, len) != (ssize_t)len))
+		err = -errno ? -errno : -EIO;
+	if (fd >= 0)
+		close(fd);
+	free(img);
+	snprintf(path, sizeof(path), "%s/vmlinuz", envdir);
+	if (!err)
+		err = fs_touch(path, 0644);
+	if (err) {
+		snprintf(why, whylen, "preparing %.200s: %s", envdir, strerror(-err));
+		return err;
+	}
+	err = env_cgroup_make(probe, VMM_PIDS, (128ull << 20) + VMM_OVERHEAD_BYTES, 1, why, whylen);
+	if (err)
+		return err;
+	/* QEMU's stderr, for the reason when it fails: a pipe read once it has exited. */
+	if (pipe2(errpipe, O_CLOEXEC | O_NONBLOCK)) {
+		err = -errno;
+		snprintf(why, whylen, "pipe: %s", strerror(errno));
+		return err;
+	}
+	probe_err = errpipe[0];
+	ja.console = errpipe[1];
+	err = env_spawn(probe, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET,
+			jail_child, &ja, why, whylen);
+	close(errpipe[1]);
+	/* The probe's channel goes nowhere (-chardev null): only its exit status speaks. */
+	if (probe->ctl.fd >= 0)
+		close(probe->ctl.fd);
+	probe->ctl.fd = -1;
+	probe_deadline = mono_ns() + (int64_t)MICROVM_KVM_PROBE_S * 1000000000;
+	return err;
+}
 
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(null, 2);
-		execv(argv[0], argv);
-		_exit(127);
+static void probe_end(void)
+{
+	char buf[200];
+	ssize_t n = probe_err >= 0 ? read(probe_err, buf, sizeof(buf) - 1) : -1;
+
+	/* What QEMU said last is the reason, often: "failed to initialize kvm: ...". */
+	if (n > 0 && !accel.kvm) {
+		buf[n] = 0;
+		for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n"))
+			if (strstr(l, "kvm"))
+				snprintf(accel.why + strlen(accel.why), sizeof(accel.why) - strlen(accel.why),
+					 ": %.100s", l);
 	}
-	if (pid < 0) {
-		snprintf(accel.why, sizeof(accel.why), "probe: fork: %s", strerror(errno));
+	if (probe_err >= 0)
+		close(probe_err);
+	probe_err = -1;
+	env_microvm_destroy(probe);
+	free(probe);
+	probe = NULL;
+	accel_decided();
+	envs_dispatch_all();
+}
+
+void env_microvm_probe_start(void)
+{
+	char why[300];
+	int fd;
+
+	if (accel.probed || probe)
 		return;
-	}
-	deadline = mono_ns() + (int64_t)MICROVM_KVM_PROBE_S * 1000000000;
-	while (waitpid(pid, &status, WNOHANG) == 0) {
-		if (mono_ns() > deadline) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			snprintf(accel.why, sizeof(accel.why),
-				 "KVM did not run the guest to its end within %d s", MICROVM_KVM_PROBE_S);
-			return;
-		}
-		usleep(20000);
-	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+	switch (D.cfg.microvm_accel) {
+	case MICROVM_ACCEL_TCG:
+		accel.probed = true;
+		snprintf(accel.why, sizeof(accel.why), "configured (microvm_accel: tcg)");
+		return;
+	case MICROVM_ACCEL_KVM:
+		accel.probed = true;
 		accel.kvm = true;
 		return;
 	}
-	if (WIFSIGNALED(status))
+	if (env_microvm_available(why, sizeof(why))) {
+		snprintf(accel.why, sizeof(accel.why), "no microVMs: %.140s", why);
+		accel_decided();
+		return;
+	}
+	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(accel.why, sizeof(accel.why), "/dev/kvm: %s", strerror(errno));
+		accel_decided();
+		return;
+	}
+	close(fd);
+	/* The VMM is no root and gets no root group: only a group of /dev/kvm's own. */
+	if (!kvm_group_usable(accel.why, sizeof(accel.why))) {
+		accel_decided();
+		return;
+	}
+	log_info("microvm: probing KVM with a jailed guest (at most %d s)", MICROVM_KVM_PROBE_S);
+	probe_timed_out = false;
+	if (probe_launch(why, sizeof(why))) {
+		snprintf(accel.why, sizeof(accel.why), "the probe could not start: %.120s", why);
+		probe_end();
+	}
+}
+
+bool env_microvm_probing(void)
+{
+	return probe != NULL;
+}
+
+void env_microvm_probe_tick(void)
+{
+	if (probe && !probe_timed_out && mono_ns() > probe_deadline) {
+		probe_timed_out = true;
+		kill(probe->pid, SIGKILL); /* reaped by the loop: env_microvm_child_exited() */
+	}
+}
+
+void env_microvm_child_exited(pid_t pid, int status)
+{
+	if (!probe || pid != probe->pid)
+		return;
+	probe->pid = 0;
+	if (probe_timed_out)
+		snprintf(accel.why, sizeof(accel.why),
+			 "KVM did not run the guest to its end within %d s", MICROVM_KVM_PROBE_S);
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		accel.kvm = true;
+	else if (WIFSIGNALED(status))
 		snprintf(accel.why, sizeof(accel.why), "QEMU with KVM died of signal %d (%s)",
 			 WTERMSIG(status), strsignal(WTERMSIG(status)));
 	else
 		snprintf(accel.why, sizeof(accel.why), "QEMU with KVM exited with status %d",
 			 WEXITSTATUS(status));
+	probe_end();
 }
 
+/* The answer so far: TCG until the probe (or the configuration) says KVM. */
 const char *env_microvm_accel(void)
 {
-	if (!accel.probed) {
-		switch (D.cfg.microvm_accel) {
-		case MICROVM_ACCEL_TCG:
-			accel.probed = true;
-			snprintf(accel.why, sizeof(accel.why), "configured (microvm_accel: tcg)");
-			break;
-		case MICROVM_ACCEL_KVM:
-			accel.probed = true;
-			accel.kvm = true;
-			break;
-		default:
-			log_info("microvm: probing KVM (at most %d s)", MICROVM_KVM_PROBE_S);
-			accel_probe();
-			log_info("microvm: %s%s%s", accel.kvm ? "KVM" : "TCG", accel.kvm ? "" : ": ",
-				 accel.why);
-		}
-	}
 	return accel.kvm ? "kvm" : "tcg";
 }
 
 bool env_microvm_accel_known(void)
 {
-	return accel.probed || D.cfg.microvm_accel != MICROVM_ACCEL_AUTO;
+	return accel.probed;
 }
 
 const char *env_microvm_accel_why(void)
@@ -716,11 +851,6 @@ static void console_tail(const struct env *e)
 
 /* ---------------------------------------------------------------- start, stop */
 
-static void env_dir(const struct env *e, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/envs/%s", D.cfg.state_dir, e->id);
-}
-
 int env_microvm_start(struct env *e, char *why, size_t whylen)
 {
 	const struct fng_policy *p = e->fn->policy;
@@ -810,7 +940,7 @@ int env_microvm_start(struct env *e, char *why, size_t whylen)
 				"-kernel", "/env/vmlinuz", "-initrd", "/env/initrd", "-append", append,
 				"-device", "virtio-serial-device", "-chardev", "socket,id=ctl,fd=3",
 				"-device", "virtserialport,chardev=ctl,name=fnguard.ctl", NULL};
-		struct jail_args ja = {.envdir = envdir, .argv = argv, .console = con[0]};
+		struct jail_args ja = {.envdir = envdir, .argv = argv, .console = con[0], .kvm = kvm};
 
 		/* 6. The control channel (a virtio-serial port of the guest; our end a socketpair)
 		 * and 7. QEMU, PID 1 of new namespaces: no network, no view of the host's processes. */

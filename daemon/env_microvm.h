@@ -38,6 +38,12 @@ bool env_microvm_accel_known(void);
 int env_microvm_start(struct env *e, char *why, size_t whylen);
 int env_microvm_enforce(struct env *e, char *why, size_t whylen);
 void env_microvm_destroy(struct env *e);
+/* The KVM probe (microvm_accel: auto): started once, at start-up; microVM environments wait
+ * while it runs. Its exit is reported by the loop's reaper, its deadline by the tick. */
+void env_microvm_probe_start(void);
+bool env_microvm_probing(void);
+void env_microvm_probe_tick(void);
+void env_microvm_child_exited(pid_t pid, int status);
 /* Once a second (envs_tick): the console's read budget is renewed. */
 void env_microvm_tick(struct env *e);
 

@@ -115,9 +115,16 @@ static void signal_event(struct watch *w, uint32_t events)
 			log_info("SIGHUP: nothing to reload (functions are registered through the API)");
 			break;
 		case SIGCHLD:
-			/* Agents: their environment learns of it from the channel's end of file. */
-			while (waitpid(-1, NULL, WNOHANG) > 0)
-				;
+			/* Agents and VMMs: their environment learns of it from the channel's end
+			 * of file; the KVM probe by its status. */
+			for (;;) {
+				int status;
+				pid_t pid = waitpid(-1, &status, WNOHANG);
+
+				if (pid <= 0)
+					break;
+				env_microvm_child_exited(pid, status);
+			}
 			break;
 		}
 	}
@@ -154,6 +161,7 @@ static void tick_event(struct watch *w, uint32_t events)
 	if (read(w->fd, &n, sizeof(n)) != sizeof(n))
 		return;
 	kernel_report_losses();
+	env_microvm_probe_tick();
 	envs_tick();
 }
 
@@ -512,6 +520,8 @@ static int start(void)
 	err = control_open();
 	if (err)
 		return err;
+	/* Off the loop: microVM environments wait for its answer, nothing else does. */
+	env_microvm_probe_start();
 	envs_tick(); /* provisioned environments */
 	log_info("listening on %s (state in %s)", D.cfg.socket_path, D.cfg.state_dir);
 	return 0;

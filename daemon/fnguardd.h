@@ -185,6 +185,8 @@ void inv_client_gone(struct client *c);
 void envs_stop_function(struct fn *fn, const char *reason);
 void envs_stop_all(const char *reason);
 void envs_tick(void);
+/* Every function's waiting invocations get environments (after the KVM probe answered). */
+void envs_dispatch_all(void);
 struct env *env_by_cgroup(uint64_t cgroup_id);
 /* A denial in @e: from the kernel ring buffer or the agent's seccomp notifications. */
 void env_denial(struct env *e, const struct fng_event *ev);
