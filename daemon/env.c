@@ -710,7 +710,10 @@ static void env_ctl_event(struct watch *w, uint32_t events)
 		if (r)
 			env_channel_broken(e, r);
 	}
-	for (;;) {
+	/* A bounded share of the loop per wake-up: an agent that writes as fast as it is read
+	 * must not starve the other environments (epoll is level-triggered: the rest is read at
+	 * the next turn). */
+	for (int reads = 0; reads < ENV_READS_PER_EVENT; reads++) {
 		n = wire_decoder_read(&e->dec, w->fd);
 		if (n == -EAGAIN)
 			break;

@@ -24,8 +24,11 @@ struct inv;
  * the small control frames that may follow it. More means the agent does not read. */
 #define ENV_OUT_MAX (AGENT_PAYLOAD_MAX + (256u << 10))
 
+/* Reads of up to 64 KiB the loop makes for one environment before it serves the others. */
+#define ENV_READS_PER_EVENT 16
+
 /* Log events of one invocation: a burst of this many lines or bytes, then this many a second
- * (see README "Log lines"). */
+ * (README, "The daemon"). */
 #define ENV_LOG_BURST_LINES 1000
 #define ENV_LOG_RATE_LINES 100
 #define ENV_LOG_BURST_BYTES (1u << 20)

@@ -110,6 +110,69 @@ check "6 MiB in, 6 MiB out: exit $rc ($(head -c 200 "$tmp/big.err"))" test "$rc"
 check "... the same bytes ($(stat -c %s "$tmp/big.out") bytes)" cmp -s "$tmp/big.in" "$tmp/big.out"
 "$fng" invoke big --payload "$tmp/big.in" >"$tmp/big.out2" 2>"$tmp/big.err"
 check "... and again, warm" cmp -s "$tmp/big.in" "$tmp/big.out2"
+# The agent writes while the daemon writes: a process the last invocation left behind makes
+# denied calls (each one a denial the agent relays) while the next invocation's 6 MiB payload
+# is still being written to the agent. Neither side may wait for the other.
+if [ -x /usr/bin/python3 ]; then
+	mkdir -p "$tmp/mixed"
+	cat >"$tmp/mixed/handler" <<'EOF'
+#!/usr/bin/python3
+import ctypes, os, sys, time
+data = sys.stdin.buffer.read()
+if data == b"bg":
+    if os.fork() == 0:
+        libc = ctypes.CDLL(None)
+        for _ in range(400):
+            libc.syscall(272, 0)
+            time.sleep(0.005)
+        os._exit(0)
+    print("started")
+else:
+    sys.stdout.buffer.write(data)
+EOF
+	sed 's/\bbig\b/mixed/g; s/kind: process}/kind: process, isolate_invocations: false}/' \
+		"$tmp/big.yaml" >"$tmp/mixed.yaml"
+	chmod 755 "$tmp/mixed" "$tmp/mixed/handler"
+	check "the mixed function registers" "$fng" function register "$tmp/mixed.yaml"
+	printf bg >"$tmp/bg.in"
+	out=$("$fng" invoke mixed --payload "$tmp/bg.in" 2>"$tmp/mixed.err")
+	check "a handler leaves a process making denied calls ($out)" test "$out" = started
+	"$fng" invoke mixed --payload "$tmp/big.in" >"$tmp/mixed.out" 2>"$tmp/mixed.err"
+	check "... the next invocation's 6 MiB go in and out meanwhile ($(head -c 200 "$tmp/mixed.err"))" \
+		cmp -s "$tmp/big.in" "$tmp/mixed.out"
+	sleep 1
+	n=$(cat "$tmp"/export/events.jsonl* | grep '"type":"denial"' | grep -c '"function":"mixed"')
+	check "... and the leftover process's denials were relayed meanwhile ($n)" test "$n" -gt 0
+else
+	echo "ok - channel: agent and daemon writing at once # SKIP no /usr/bin/python3"
+fi
+# A handler whose every step is denied, 120,000 times (unshare is x86_64 syscall 272): the
+# agent relays each denial; past the rate and 100,000 dropped the environment is stopped.
+if [ -x /usr/bin/python3 ]; then
+	mkdir -p "$tmp/loop"
+	cat >"$tmp/loop/handler" <<'EOF'
+#!/usr/bin/python3
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+for _ in range(120000):
+    libc.syscall(272, 0)
+print("survived")
+EOF
+	sed 's/\bbig\b/loop/g' "$tmp/big.yaml" >"$tmp/loop.yaml"
+	chmod 755 "$tmp/loop" "$tmp/loop/handler"
+	check "the denying function registers" "$fng" function register "$tmp/loop.yaml"
+	"$fng" invoke loop </dev/null >"$tmp/loop.out" 2>"$tmp/loop.err"
+	check "a flood of denials past the hard bound fails the invocation ($(head -c 200 "$tmp/loop.err"))" \
+		grep -q crash "$tmp/loop.err"
+	sleep 1
+	check "... and stops the environment, saying why" sh -c "cat '$tmp'/export/events.jsonl* |
+		grep '\"function\":\"loop\"' | grep '\"state\":\"failed\"' |
+		grep -q 'agent: over 100000 denials past the rate limit'"
+	n=$(cat "$tmp"/export/events.jsonl* | grep '"type":"denial"' | grep -c '"function":"loop"')
+	check "... having published no more than the rate allows ($n)" test "$n" -ge 1000 -a "$n" -le 5000
+else
+	echo "ok - channel: a flood of agent denials # SKIP no /usr/bin/python3"
+fi
 check "the daemon goes on serving" sh -c "'$fng' function list >/dev/null"
 
 kill -TERM "$dpid"
