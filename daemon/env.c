@@ -571,43 +571,6 @@ void env_denial(struct env *e, const struct fng_event *ev)
 	emit(t, e->fn, e, e->cur);
 }
 
-/* A message out of place that is dropped and counted, until there are too many of them. */
-static int env_refuse_idle(struct env *e, const char *what, char *why, size_t whylen)
-{
-	e->refused++;
-	if (++e->refused_idle <= ENV_REFUSED_IDLE_MAX)
-		return 0;
-	snprintf(why, whylen, "agent: over %u %s while no invocation runs", ENV_REFUSED_IDLE_MAX,
-		 what);
-	return -EPROTO;
-}
-
-/*
- * A denial the agent relays (a process environment's seccomp notifications, a guest kernel's
- * denials) is published only while the function's code runs: during an invocation, or the
- * reset that kills what it left. Before the first invocation nothing of the function has run,
- * and between invocations what it left behind is out of the channel's contract: such messages,
- * and those over the rate, are dropped and counted; a flood past the bounds stops the
- * environment, since every message costs the loop that serves all the others.
- */
-static int env_agent_denial(struct env *e, const struct fng_event *ev, char *why, size_t whylen)
-{
-	if (e->state != ENV_BUSY && e->state != ENV_RESETTING)
-		return env_refuse_idle(e, "denials", why, whylen);
-	if (env_denial_take(e)) {
-		env_denial(e, ev);
-		return 0;
-	}
-	if (e->cur)
-		e->cur->denials_dropped++;
-	else
-		e->refused++;
-	if (++e->denial_flood <= ENV_DENIAL_FLOOD_MAX)
-		return 0;
-	snprintf(why, whylen, "agent: over %u denials past the rate limit", ENV_DENIAL_FLOOD_MAX);
-	return -EPROTO;
-}
-
 /* One message of the agent; -EPROTO when it is out of place. */
 static int env_agent_message(struct env *e, const Fnguard__V1__AgentMessage *m, char *why,
 			     size_t whylen)

@@ -4,6 +4,7 @@
  * rate limits of what the agent sends, and the loss events of what was dropped.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -142,6 +143,43 @@ bool env_denial_take(struct env *e)
 		return false;
 	e->denial_tokens -= 1;
 	return true;
+}
+
+/* A message out of place that is dropped and counted, until there are too many of them. */
+int env_refuse_idle(struct env *e, const char *what, char *why, size_t whylen)
+{
+	e->refused++;
+	if (++e->refused_idle <= ENV_REFUSED_IDLE_MAX)
+		return 0;
+	snprintf(why, whylen, "agent: over %u %s while no invocation runs", ENV_REFUSED_IDLE_MAX,
+		 what);
+	return -EPROTO;
+}
+
+/*
+ * A denial the agent relays (a process environment's seccomp notifications, a guest kernel's
+ * denials) is published only while the function's code runs: during an invocation, or the
+ * reset that kills what it left. Before the first invocation nothing of the function has run,
+ * and between invocations what it left behind is out of the channel's contract: such messages,
+ * and those over the rate, are dropped and counted; a flood past the bounds stops the
+ * environment, since every message costs the loop that serves all the others.
+ */
+int env_agent_denial(struct env *e, const struct fng_event *ev, char *why, size_t whylen)
+{
+	if (e->state != ENV_BUSY && e->state != ENV_RESETTING)
+		return env_refuse_idle(e, "denials", why, whylen);
+	if (env_denial_take(e)) {
+		env_denial(e, ev);
+		return 0;
+	}
+	if (e->cur)
+		e->cur->denials_dropped++;
+	else
+		e->refused++;
+	if (++e->denial_flood <= ENV_DENIAL_FLOOD_MAX)
+		return 0;
+	snprintf(why, whylen, "agent: over %u denials past the rate limit", ENV_DENIAL_FLOOD_MAX);
+	return -EPROTO;
 }
 
 static void loss_emit(uint64_t n, const char *where, const struct fn *fn, const struct env *e,

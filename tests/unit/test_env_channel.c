@@ -3,8 +3,8 @@
  * The agent channel's bounds (daemon/env_channel.c): a frame larger than the socket buffer is
  * written in parts as the peer reads, EPOLLOUT asked for only while something waits; the queue
  * is bounded; the last word never goes behind half a frame; the log and denial token buckets
- * (burst, then rate) and the loss events of what they dropped. The loop's functions are stubs
- * here, with a clock the tests move.
+ * (burst, then rate), the states in which relayed denials are published, and the loss events
+ * of what was dropped. The loop's functions are stubs here, with a clock the tests move.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -63,11 +63,19 @@ void emit(struct telemetry_event *t, const struct fn *fn, const struct env *env,
 	n_losses++;
 }
 
+static unsigned n_published;
+
+void env_denial(struct env *e, const struct fng_event *ev)
+{
+	(void)e, (void)ev;
+	n_published++;
+}
+
 static int setup(void **state)
 {
 	(void)state;
 	now_ns = 1000000000;
-	last_mod = n_mods = n_losses = 0;
+	last_mod = n_mods = n_losses = n_published = 0;
 	return 0;
 }
 
@@ -276,6 +284,42 @@ static void test_loss_events(void **state)
 	assert_int_equal(losses[3].lost, 7);
 }
 
+static void test_denial_states(void **state)
+{
+	struct fng_event ev = {0};
+	struct inv inv = {0};
+	struct env e = {0};
+	char why[128] = "";
+	int r = 0;
+
+	(void)state;
+	/* Starting and ready: refused, counted, published never; past the bound, -EPROTO. */
+	e.state = ENV_STARTING;
+	for (int i = 0; i < 500; i++)
+		assert_int_equal(env_agent_denial(&e, &ev, why, sizeof(why)), 0);
+	e.state = ENV_READY;
+	for (int i = 0; i < ENV_REFUSED_IDLE_MAX - 500 && !r; i++)
+		r = env_agent_denial(&e, &ev, why, sizeof(why));
+	assert_int_equal(r, 0);
+	assert_int_equal(n_published, 0);
+	assert_int_equal(e.refused, ENV_REFUSED_IDLE_MAX);
+	assert_int_equal(env_agent_denial(&e, &ev, why, sizeof(why)), -EPROTO);
+	assert_string_equal(why, "agent: over 1000 denials while no invocation runs");
+	/* Busy: the burst is published, the rest is the invocation's loss, until the bound. */
+	e = (struct env){.state = ENV_BUSY, .cur = &inv};
+	for (int i = 0; i < ENV_DENIAL_BURST + ENV_DENIAL_FLOOD_MAX; i++)
+		assert_int_equal(env_agent_denial(&e, &ev, why, sizeof(why)), 0);
+	assert_int_equal(n_published, ENV_DENIAL_BURST);
+	assert_int_equal(inv.denials_dropped, ENV_DENIAL_FLOOD_MAX);
+	assert_int_equal(e.refused, 0);
+	assert_int_equal(env_agent_denial(&e, &ev, why, sizeof(why)), -EPROTO);
+	/* Resetting: in place, but of no invocation: over the rate, the environment's count. */
+	e = (struct env){.state = ENV_RESETTING};
+	for (int i = 0; i < ENV_DENIAL_BURST + 10; i++)
+		assert_int_equal(env_agent_denial(&e, &ev, why, sizeof(why)), 0);
+	assert_int_equal(e.refused, 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,6 +329,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_log_budget, setup),
 	    cmocka_unit_test_setup(test_denial_bucket, setup),
 	    cmocka_unit_test_setup(test_loss_events, setup),
+	    cmocka_unit_test_setup(test_denial_states, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
