@@ -27,6 +27,7 @@
 #include "agent.h"
 #include <linux/sched.h>
 #include <sys/syscall.h>
+#include "env_channel.h"
 #include "fnguardd.h"
 #include "log.h"
 
@@ -198,6 +199,9 @@ static void inv_complete(struct env *e, struct inv *inv, Fnguard__V1__Outcome ou
 	Fnguard__V1__InvokeResult ir = FNGUARD__V1__INVOKE_RESULT__INIT;
 	uint64_t lost = kernel_lost_total() - inv->lost_at_start;
 
+	/* Its own loss events come before the record that counts them (the same scratch event
+	 * is built again below). */
+	lost += inv_report_drops(e, inv);
 	rec = telemetry_invocation(t);
 	rec->cold_start = inv->cold;
 	rec->init_ns = inv->cold && e ? e->init_ns : 0;
@@ -298,6 +302,7 @@ static void env_free(struct env *e)
 		}
 	}
 	wire_decoder_free(&e->dec);
+	env_out_free(e);
 	free(e);
 }
 
@@ -314,11 +319,15 @@ static void env_stop(struct env *e, Fnguard__V1__EnvPhase phase, const char *rea
 	if (e->ctl.fd >= 0) {
 		Fnguard__V1__AgentRequest rq = FNGUARD__V1__AGENT_REQUEST__INIT;
 		Fnguard__V1__AgentShutdown sd = FNGUARD__V1__AGENT_SHUTDOWN__INIT;
+		uint8_t *frame;
+		size_t len;
 
 		rq.msg_case = FNGUARD__V1__AGENT_REQUEST__MSG_SHUTDOWN;
 		rq.shutdown = &sd;
-		/* Best effort: the cgroup is killed below whatever the agent does. */
-		wire_write_message(e->ctl.fd, &rq.base, 0);
+		/* Best effort, and never blocking: the cgroup is killed below whatever the agent
+		 * does, and the end of file tells it as well. */
+		if (!wire_frame_pack(&rq.base, 0, &frame, &len))
+			env_out_last(e, frame, len);
 		loop_del(&e->ctl);
 		close(e->ctl.fd);
 		e->ctl.fd = -1;
@@ -331,6 +340,7 @@ static void env_stop(struct env *e, Fnguard__V1__EnvPhase phase, const char *rea
 	env_ops(e)->destroy(e);
 	if (e->pid > 0 && waitpid(e->pid, NULL, WNOHANG) == e->pid)
 		e->pid = 0;
+	env_report_refused(e);
 	env_emit_state(e, phase, reason);
 	log_debug("env %s %s: %s", e->id, telemetry_env_phase_name(phase), reason);
 	if (e->cur) {
@@ -354,16 +364,37 @@ static void env_stop(struct env *e, Fnguard__V1__EnvPhase phase, const char *rea
 		env_dispatch(fn);
 }
 
+/* Not stopped here (callers still hold @e): the channel is shut, and its end of file stops
+ * the environment from the loop with this reason. */
+static void env_channel_broken(struct env *e, int err)
+{
+	if (e->fail_why[0])
+		return;
+	if (err == -ENOBUFS)
+		snprintf(e->fail_why, sizeof(e->fail_why),
+			 "control channel: the agent does not read what it is sent (%zu bytes)",
+			 e->out_len - e->out_off);
+	else
+		snprintf(e->fail_why, sizeof(e->fail_why), "control channel: %s",
+			 wire_strerror(err));
+	shutdown(e->ctl.fd, SHUT_RDWR);
+}
+
+/* Queued, and written as the agent reads: an invoke of 6 MiB does not fit in a socket buffer,
+ * and the loop serves every other environment meanwhile. */
 static void env_send(struct env *e, Fnguard__V1__AgentRequest *rq)
 {
-	int err = wire_write_message(e->ctl.fd, &rq->base, 0);
+	uint8_t *frame;
+	size_t len;
+	int err;
 
-	/* Not stopped here (callers still hold @e): the channel is shut, and its end of file
-	 * stops the environment from the loop with this reason. */
-	if (err && !e->fail_why[0]) {
-		snprintf(e->fail_why, sizeof(e->fail_why), "control channel: %s", wire_strerror(err));
-		shutdown(e->ctl.fd, SHUT_RDWR);
-	}
+	if (e->fail_why[0])
+		return;
+	err = wire_frame_pack(&rq->base, 0, &frame, &len);
+	if (!err)
+		err = env_out_queue(e, frame, len);
+	if (err)
+		env_channel_broken(e, err);
 }
 
 static void env_run(struct env *e, struct inv *inv)
@@ -382,6 +413,8 @@ static void env_run(struct env *e, struct inv *inv)
 	e->cold = false;
 	inv->start_mono = mono_ns();
 	inv->lost_at_start = kernel_lost_total();
+	inv_log_budget_init(inv);
+	e->denial_flood = e->refused_idle = 0;
 	e->oom_kills = cgroup_env_oom_kills(&e->cg);
 	cgroup_env_memory_peak_reset(&e->cg);
 	/* children: deny counts execs from the handler's start: this invocation's handler is
@@ -566,8 +599,11 @@ static int env_agent_message(struct env *e, const Fnguard__V1__AgentMessage *m, 
 		env_next(e);
 		return 0;
 	case FNGUARD__V1__AGENT_MESSAGE__MSG_LOG:
+		/* The agent sends every line before the result: none can come late. */
 		if (!e->cur || strcmp(m->log->invocation, e->cur->id))
-			return 0; /* a late line of an invocation that is over */
+			return env_refuse_idle(e, "log lines", why, whylen);
+		if (!inv_log_take(e->cur, m->log->line.len))
+			return 0; /* counted: the invocation's loss */
 		for (size_t off = 0, n; off < m->log->line.len || !off; off += n) {
 			t = ev_scratch();
 			n = telemetry_log(t, "stderr", (const char *)m->log->line.data + off,
@@ -582,8 +618,7 @@ static int env_agent_message(struct env *e, const Fnguard__V1__AgentMessage *m, 
 			snprintf(why, whylen, "agent: malformed denial");
 			return -EPROTO;
 		}
-		env_denial(e, &ev);
-		return 0;
+		return env_agent_denial(e, &ev, why, whylen);
 	case FNGUARD__V1__AGENT_MESSAGE__MSG_RESULT:
 		if (e->state != ENV_BUSY || !e->cur || strcmp(m->result->invocation, e->cur->id)) {
 			snprintf(why, whylen, "agent: result for an invocation that is not running");
@@ -638,7 +673,15 @@ static void env_ctl_event(struct watch *w, uint32_t events)
 	long n;
 	int r;
 
-	for (;;) {
+	if ((events & EPOLLOUT) && !e->fail_why[0]) {
+		r = env_out_flush(e);
+		if (r)
+			env_channel_broken(e, r);
+	}
+	/* A bounded share of the loop per wake-up: an agent that writes as fast as it is read
+	 * must not starve the other environments (epoll is level-triggered: the rest is read at
+	 * the next turn). */
+	for (int reads = 0; reads < ENV_READS_PER_EVENT; reads++) {
 		n = wire_decoder_read(&e->dec, w->fd);
 		if (n == -EAGAIN)
 			break;
@@ -801,6 +844,7 @@ void envs_tick(void)
 		next = e->next;
 		if (env_is_microvm(e))
 			env_microvm_tick(e);
+		env_report_refused(e);
 		if (e->state == ENV_READY && env_expired(e))
 			env_stop(e, FNGUARD__V1__ENV_PHASE__ENV_PHASE_RECYCLED,
 				 "max_lifetime reached");

@@ -100,6 +100,18 @@ struct env {
 	uint32_t con_budget;	  /* what may still be read this second */
 	bool con_paused;	  /* budget spent: not read until the next tick */
 	char fail_why[128]; /* set when the channel broke under a caller */
+	/* The channel's bounds (env_channel.c, issue 13). Frames for the agent not yet
+	 * written (out_off of out_len; the fd is non-blocking), and whether EPOLLOUT is
+	 * asked for. */
+	uint8_t *out;
+	size_t out_len, out_off;
+	bool out_wait;
+	double denial_tokens; /* relayed denials: a token bucket, refilled at denial_mono */
+	int64_t denial_mono;
+	uint64_t denial_flood;	   /* over the rate, since the last invocation started */
+	uint64_t refused_idle;	   /* out of place, since the last invocation started */
+	uint64_t refused;	   /* agent messages dropped, not of an invocation: in all */
+	uint64_t refused_reported; /* ... and as far as a loss event told */
 };
 
 struct inv {
@@ -117,6 +129,11 @@ struct inv {
 	uint64_t denials;
 	uint64_t lost_at_start; /* kernel ring-buffer losses when it started */
 	bool cold;
+	/* This attempt's log budget (token buckets of lines and bytes, refilled at log_mono),
+	 * and what was dropped over it and over the denial rate: its events_lost (issue 13). */
+	double log_tokens, log_byte_tokens;
+	int64_t log_mono;
+	uint64_t log_dropped, denials_dropped;
 };
 
 struct fnguardd_config {
