@@ -42,7 +42,17 @@ static int export_reopen(struct export *x)
 	if (x->fd >= 0)
 		close(x->fd);
 	x->fd = -1;
-	fd = open(x->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
+	/* Never through a link someone planted where the file goes (a directory others may write
+	 * to): a link is followed only when root made it (/dev/stdout). */
+	fd = open(x->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0640);
+	if (fd < 0 && errno == ELOOP) {
+		if (lstat(x->path, &st) || st.st_uid != 0) {
+			log_warnx("export: %s is a symbolic link not owned by root: refusing to follow it",
+				  x->path);
+			return -ELOOP;
+		}
+		fd = open(x->path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
+	}
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0) {

@@ -5,8 +5,11 @@
 
 #include <sys/types.h>
 
-/* Create @path and every missing parent with @mode (existing ones are left as they are).
- * 0, -ENAMETOOLONG, or the -errno of the mkdir() that failed. */
+/* Create @path and every missing parent with @mode. Existing ones are checked, never changed:
+ * @path must be a directory (not a link) of root or the effective uid, open to nobody beyond
+ * @mode; its parents directories (or links of root's) not writable by others unless sticky.
+ * 0, -ENAMETOOLONG, -ELOOP, -ENOTDIR, -EPERM (logged, with the reason), or the -errno of the
+ * mkdir() that failed. */
 int fs_mkdir_p(const char *path, mode_t mode);
 
 /* The first @max bytes of the file @path, NUL-terminated (free() it), their count in *len;
