@@ -28,7 +28,8 @@ bool seccomp_can_enforce_families(const struct fng_policy *p);
 
 /* In the child, before exec: load the filter (no_new_privs must be set) with the syscall deny
  * list and the socket rules of @socket_rules (FNG_SECCOMP_*), and return the notification fd,
- * or -errno. */
+ * or -errno. clone3 in the list fails with ENOSYS, unreported; unshare in it also traps clone
+ * with namespace flags (see policy_syscall_baseline). */
 int seccomp_policy_load(const struct fng_policy *p, unsigned socket_rules);
 /* Pass an fd over a Unix socket and receive it on the other side. */
 int fd_send(int sock, int fd);
