@@ -5,7 +5,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sched.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <seccomp.h>
@@ -75,28 +74,20 @@ static int add_socket_rules(scmp_filter_ctx ctx, const struct fng_policy *p, uns
 }
 
 /*
- * The namespace flags of clone(2). CLONE_NEWTIME is not among them: clone's low byte is the
- * exit signal (CSIGNAL), where CLONE_NEWTIME's bit lies, so only clone3 and unshare can ask
- * for a time namespace.
- */
-static const unsigned long clone_ns_flags[] = {
-	CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWIPC, CLONE_NEWUTS,
-	CLONE_NEWCGROUP,
-};
-
-/*
  * clone with any namespace flag traps like a denied call. One rule per flag: seccomp compares
- * with "==" under a mask, so "any of these bits" is an OR of rules. The kernel reads only the
- * low 32 bits of clone's flags; the mask has no high bits, so none can hide a flag.
+ * with "==" under a mask, so "any of these bits" is an OR of rules.
  */
 static int add_clone_ns_rules(scmp_filter_ctx ctx)
 {
 	int err = 0;
 
-	for (size_t i = 0; i < sizeof(clone_ns_flags) / sizeof(clone_ns_flags[0]) && !err; i++)
-		err = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(clone), 1,
-				       SCMP_A0(SCMP_CMP_MASKED_EQ, clone_ns_flags[i],
-					       clone_ns_flags[i]));
+	for (unsigned bit = 0; bit < 32 && !err; bit++) {
+		unsigned long flag = 1ul << bit;
+
+		if (FNG_CLONE_NS_FLAGS & flag)
+			err = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(clone), 1,
+					       SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag));
+	}
 	return err;
 }
 

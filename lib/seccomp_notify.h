@@ -8,6 +8,7 @@
 #ifndef FNGUARD_SECCOMP_NOTIFY_H
 #define FNGUARD_SECCOMP_NOTIFY_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <linux/types.h>
 
@@ -22,6 +23,16 @@
  */
 #define FNG_SECCOMP_FAMILIES 1u
 #define FNG_SECCOMP_RAW 2u
+
+/*
+ * The namespace flags of clone(2): a clone with any of them makes the namespaces unshare does.
+ * CLONE_NEWTIME is not among them: clone's low byte is the exit signal (CSIGNAL), where
+ * CLONE_NEWTIME's bit lies, so only clone3 and unshare can ask for a time namespace. The kernel
+ * reads only the low 32 bits of clone's flags; the mask has no high bits, so none hides a flag.
+ */
+#define FNG_CLONE_NS_FLAGS                                                                         \
+	(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC |                \
+	 CLONE_NEWUTS | CLONE_NEWCGROUP)
 
 /* Whether seccomp alone can enforce socket families for @p (io_uring_setup is denied). */
 bool seccomp_can_enforce_families(const struct fng_policy *p);
