@@ -7,8 +7,9 @@
  * stop of microVM environments under TCG (tests/cli/microvm.sh), from the filter's load in the
  * jail child on (the execve, the dynamic loader, QEMU and all its threads), and of the KVM probe
  * guest for the KVM entries. Calls QEMU only probes and copes without are left out on
- * purpose: io_uring_setup and epoll_create1 (its AIO context then polls with ppoll),
- * setsockopt (SO_ZEROCOPY on the control channel), clone3 (ENOSYS: glibc then uses clone).
+ * purpose: io_uring_setup (its AIO contexts then use epoll and ppoll), setsockopt
+ * (SO_ZEROCOPY on the control channel), clone3 (ENOSYS: glibc then uses clone), and what only
+ * the unjailed probe did (libnuma's fchdir and getdents64 in /sys, which the jail lacks).
  *
  * EPERM rather than killing the VMM: glibc and QEMU probe optional features and fall back when
  * a call fails; a path we could not run here (KVM, error paths) that meets a missing entry then
@@ -72,6 +73,10 @@ const struct vmm_syscall vmm_allow[] = {
     {"sysinfo", "QEMU sizes its RCU and TCG buffers by the host's RAM"},
     {"sched_getaffinity", "glib counts the CPUs it may use"},
     {"ppoll", "the main loop and the AIO context wait on their fds"},
+    {"epoll_create1", "each AIO context keeps an epoll instance (denied, QEMU complains on "
+		      "stderr at every start)"},
+    {"epoll_ctl", "an AIO context past 64 fds moves them to its epoll instance (fdmon-epoll)"},
+    {"epoll_wait", "an AIO context past 64 fds waits with epoll (fdmon-epoll)"},
     {"futex", "mutexes and condition variables between QEMU's threads"},
     {"clock_nanosleep", "g_usleep, RCU's grace periods"},
     {"clock_gettime", "the vDSO's fallback when the clock source cannot be read in user space"},
