@@ -26,7 +26,6 @@
 #include <grp.h>
 #include <limits.h>
 #include <sched.h>
-#include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +45,7 @@
 #include "fnguardd.h"
 #include "fsutil.h"
 #include "log.h"
+#include "vmm_seccomp.h"
 
 /* The VMM's memory beyond the guest's RAM: QEMU itself and TCG's translation cache. */
 #define VMM_OVERHEAD_BYTES (256ull << 20)
@@ -217,65 +217,6 @@ static int image_build(const struct env *e, const char *envdir, char *why, size_
 }
 
 /* ---------------------------------------------------------------- the VMM's jail */
-
-/*
- * Our own filter under QEMU's -sandbox: what a VMM never needs and an escaped one would want.
- * Each entry says why it is here.
- */
-static const struct {
-	const char *name;
-	const char *why;
-} vmm_deny[] = {
-    {"ptrace", "inspecting or injecting into other processes"},
-    {"process_vm_readv", "reading other processes' memory"},
-    {"process_vm_writev", "writing other processes' memory"},
-    {"bpf", "loading kernel programs, reading maps"},
-    {"perf_event_open", "kernel profiling, a frequent exploit primitive"},
-    {"init_module", "loading kernel modules"},
-    {"finit_module", "loading kernel modules"},
-    {"delete_module", "unloading kernel modules"},
-    {"kexec_load", "replacing the running kernel"},
-    {"kexec_file_load", "replacing the running kernel"},
-    {"mount", "changing the jail's mounts"},
-    {"umount2", "uncovering what the jail's mounts hide"},
-    {"pivot_root", "changing the jail's root"},
-    {"chroot", "changing the jail's root"},
-    {"unshare", "new namespaces (user namespaces give capabilities back)"},
-    {"setns", "joining other namespaces"},
-    {"keyctl", "the kernel keyrings of the host"},
-    {"add_key", "the kernel keyrings of the host"},
-    {"request_key", "the kernel keyrings of the host"},
-    {"userfaultfd", "a frequent exploit primitive (race widening)"},
-    {"open_by_handle_at", "opening host files by handle, around the jail's root"},
-    {"name_to_handle_at", "file handles of host files"},
-    {"acct", "process accounting of the host"},
-    {"swapon", "the host's swap"},
-    {"swapoff", "the host's swap"},
-    {"reboot", "the host's power"},
-    {"settimeofday", "the host's clock"},
-    {"clock_settime", "the host's clock"},
-    {"adjtimex", "the host's clock"},
-    {"syslog", "the host kernel's log"},
-};
-
-static int vmm_seccomp(void)
-{
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-	int err = 0;
-
-	if (!ctx)
-		return -ENOMEM;
-	for (size_t i = 0; i < sizeof(vmm_deny) / sizeof(vmm_deny[0]) && !err; i++) {
-		int nr = seccomp_syscall_resolve_name(vmm_deny[i].name);
-
-		if (nr != __NR_SCMP_ERROR)
-			err = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
-	}
-	if (!err)
-		err = seccomp_load(ctx);
-	seccomp_release(ctx);
-	return err;
-}
 
 #define STEP(what, call) SETUP_STEP(st, what, call)
 
@@ -514,7 +455,7 @@ static int jail_setup(struct env *e, const char *envdir, bool kvm, struct setup_
 	STEP("setting no_new_privs", errno_or(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)));
 	/* Group and user last but one: mounts and pivot_root above need root. */
 	STEP("dropping to the environment's own user", jail_user(kvm, e->uid));
-	STEP("loading the VMM's seccomp filter", vmm_seccomp());
+	STEP("loading the VMM's seccomp filter", vmm_seccomp_load(kvm));
 	return 0;
 }
 

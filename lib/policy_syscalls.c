@@ -14,11 +14,17 @@
 #include "policy_int.h"
 
 /*
- * In the spirit of Docker's default seccomp profile: system calls a function has no use
- * for and that widen what a compromised function can reach. Deliberately NOT here:
- * clone3 (glibc falls back to clone only on ENOSYS; any other errno breaks threads),
- * personality and mbind/set_mempolicy (language runtimes call them; their danger is in
- * arguments a name-only list cannot see), seccomp and landlock_* (self-sandboxing is good).
+ * In the spirit of Docker's default seccomp profile: system calls a function has no use for
+ * and that widen what a compromised function can reach. Two entries are not plain denials
+ * (seccomp_policy_load() gives them their meaning):
+ *  - unshare stands for new namespaces: while it is denied, so is clone with any CLONE_NEW*
+ *    flag (the same namespaces, one call away), reported as clone with the policy's errno;
+ *  - clone3 passes its flags in memory, where a seccomp filter cannot read them: it fails with
+ *    ENOSYS, never the policy's errno and never reported, because ENOSYS is the one answer on
+ *    which the C library falls back to clone (any other errno breaks thread creation).
+ * Deliberately NOT here: personality and mbind/set_mempolicy (language runtimes call them;
+ * their danger is in arguments a name-only list cannot see), seccomp and landlock_*
+ * (self-sandboxing is good).
  */
 const struct policy_baseline_entry policy_syscall_baseline[] = {
     {"acct", "process accounting is host-wide"},
@@ -36,7 +42,8 @@ const struct policy_baseline_entry policy_syscall_baseline[] = {
     {"process_vm_writev", "writes another process's memory"},
     {"kcmp", "compares kernel objects of other processes"},
     {"pidfd_getfd", "takes file descriptors from another process"},
-    {"unshare", "new namespaces expose kernel code meant for root"},
+    {"unshare", "new namespaces expose kernel code meant for root (clone's CLONE_NEW* too)"},
+    {"clone3", "its flags are in memory, out of seccomp's sight: ENOSYS, so libc uses clone"},
     {"setns", "joins other namespaces"},
     {"mount", "changes the file system view"},
     {"umount2", "changes the file system view"},

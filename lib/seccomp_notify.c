@@ -14,6 +14,14 @@
 
 #define SOCK_TYPE_MASK 0xf
 
+static bool nr_denied(const struct fng_policy *p, int nr)
+{
+	for (size_t i = 0; i < p->syscalls.n_deny; i++)
+		if (p->syscalls.deny[i].nr == nr)
+			return true;
+	return false;
+}
+
 bool seccomp_can_enforce_families(const struct fng_policy *p)
 {
 	int nr = seccomp_syscall_resolve_name("io_uring_setup");
@@ -22,10 +30,7 @@ bool seccomp_can_enforce_families(const struct fng_policy *p)
 	 * network rules are themselves only audited. */
 	if (p->syscalls.mode == FNG_MODE_AUDIT && p->network.mode != FNG_MODE_AUDIT)
 		return false;
-	for (size_t i = 0; i < p->syscalls.n_deny; i++)
-		if (p->syscalls.deny[i].nr == nr)
-			return true;
-	return false;
+	return nr_denied(p, nr);
 }
 
 static int add_socket_rules(scmp_filter_ctx ctx, const struct fng_policy *p, unsigned rules)
@@ -68,6 +73,24 @@ static int add_socket_rules(scmp_filter_ctx ctx, const struct fng_policy *p, uns
 	return err;
 }
 
+/*
+ * clone with any namespace flag traps like a denied call. One rule per flag: seccomp compares
+ * with "==" under a mask, so "any of these bits" is an OR of rules.
+ */
+static int add_clone_ns_rules(scmp_filter_ctx ctx)
+{
+	int err = 0;
+
+	for (unsigned bit = 0; bit < 32 && !err; bit++) {
+		unsigned long flag = 1ul << bit;
+
+		if (FNG_CLONE_NS_FLAGS & flag)
+			err = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(clone), 1,
+					       SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag));
+	}
+	return err;
+}
+
 int seccomp_policy_load(const struct fng_policy *p, unsigned socket_rules)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
@@ -78,10 +101,21 @@ int seccomp_policy_load(const struct fng_policy *p, unsigned socket_rules)
 	/* A binary tree of syscall numbers: every allowed call pays log(n) checks, not n. */
 	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 	for (size_t i = 0; i < p->syscalls.n_deny && !err; i++) {
-		err = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, p->syscalls.deny[i].nr, 0);
+		int nr = p->syscalls.deny[i].nr;
+
+		/* ENOSYS whatever the mode: the C library then uses clone, which the filter can
+		 * read; nothing is lost, so nothing is reported (every new thread tries clone3). */
+		if (nr == SCMP_SYS(clone3))
+			err = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
+		else
+			err = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 0);
 		if (err == -EDOM || err == -EFAULT)
 			err = 0; /* not a syscall on this architecture */
 	}
+	/* unshare stands for new namespaces; clone with CLONE_NEW* makes the same ones. A clone
+	 * denied outright needs no rule on its flags. */
+	if (!err && nr_denied(p, SCMP_SYS(unshare)) && !nr_denied(p, SCMP_SYS(clone)))
+		err = add_clone_ns_rules(ctx);
 	if (!err)
 		err = add_socket_rules(ctx, p, socket_rules);
 	if (!err)
@@ -131,14 +165,6 @@ int fd_recv(int sock)
 	return fd;
 }
 
-static bool syscall_denied(const struct fng_policy *p, int nr)
-{
-	for (size_t i = 0; i < p->syscalls.n_deny; i++)
-		if (p->syscalls.deny[i].nr == nr)
-			return true;
-	return false;
-}
-
 int seccomp_notify_handle(int notify_fd, const struct fng_policy *p, struct fng_event *e)
 {
 	struct seccomp_notif *req = NULL;
@@ -159,7 +185,7 @@ int seccomp_notify_handle(int notify_fd, const struct fng_policy *p, struct fng_
 	}
 	resp->id = req->id;
 	/* socket() traps only for the socket rules (it is never in the syscall list then). */
-	is_socket = req->data.nr == SCMP_SYS(socket) && !syscall_denied(p, req->data.nr);
+	is_socket = req->data.nr == SCMP_SYS(socket) && !nr_denied(p, req->data.nr);
 	audit = is_socket ? p->network.mode == FNG_MODE_AUDIT : p->syscalls.mode == FNG_MODE_AUDIT;
 	if (audit) {
 		resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;

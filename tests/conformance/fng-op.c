@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <linux/openat2.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -25,6 +26,7 @@
 #include <unistd.h>
 #include <linux/bpf.h>
 #include <linux/io_uring.h>
+#include <linux/sched.h>
 
 #define SETUP_FAILED 255
 
@@ -336,6 +338,54 @@ static int op_socket(char **a)
 static int op_ptrace(char **a) { return ret(ptrace(PTRACE_TRACEME, 0, NULL, NULL)); }
 static int op_unshare(char **a) { return ret(unshare(CLONE_NEWUTS)); }
 
+/* The child of a fork-like clone: exits at once; the parent returns the clone's errno. */
+static int reap(long pid)
+{
+	int status;
+
+	if (pid < 0)
+		return errno;
+	if (pid == 0)
+		_exit(0);
+	return waitpid((pid_t)pid, &status, 0) == pid && WIFEXITED(status) &&
+			       WEXITSTATUS(status) == 0
+		   ? 0
+		   : SETUP_FAILED;
+}
+
+/* clone with namespace flags: the namespaces unshare makes, one call away. No CLONE_VM and no
+ * stack: the child runs on a copy of ours, as after fork. */
+static int op_clone_ns(char **a)
+{
+	return reap(syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | SIGCHLD, 0, 0,
+			    0, 0));
+}
+
+/* clone3, fork-like: its flags are in memory, where seccomp cannot look. */
+static int op_clone3(char **a)
+{
+	struct clone_args args = {.exit_signal = SIGCHLD};
+
+	return reap(syscall(SYS_clone3, &args, sizeof(args)));
+}
+
+/* A plain fork (clone without namespace flags) and a thread must keep working. */
+static int op_fork(char **a) { return reap(fork()); }
+
+static void *thread_main(void *arg) { return arg; }
+
+static int op_thread(char **a)
+{
+	static int token;
+	pthread_t t;
+	void *out = NULL;
+	int err = pthread_create(&t, NULL, thread_main, &token);
+
+	if (err)
+		return err;
+	return pthread_join(t, &out) || out != &token ? SETUP_FAILED : 0;
+}
+
 static int op_bpf(char **a)
 {
 	union bpf_attr attr = {.map_type = BPF_MAP_TYPE_ARRAY, .key_size = 4, .value_size = 4,
@@ -538,6 +588,10 @@ static const struct {
 	{"socket", 1, op_socket},
 	{"ptrace", 0, op_ptrace},
 	{"unshare", 0, op_unshare},
+	{"clone-ns", 0, op_clone_ns},
+	{"clone3", 0, op_clone3},
+	{"fork", 0, op_fork},
+	{"thread", 0, op_thread},
 	{"bpf", 0, op_bpf},
 	{"io_uring", 0, op_io_uring},
 	{"uring-open", 1, op_uring_open},

@@ -19,7 +19,7 @@ fail=0
 errno_num() {
 	case "$1" in
 	EPERM) echo 1 ;; EACCES) echo 13 ;; EXDEV) echo 18 ;; EAGAIN) echo 11 ;;
-	ENETUNREACH) echo 101 ;; ECONNREFUSED) echo 111 ;; *) echo "$1" ;;
+	ENETUNREACH) echo 101 ;; ECONNREFUSED) echo 111 ;; ENOSYS) echo 38 ;; *) echo "$1" ;;
 	esac
 }
 
