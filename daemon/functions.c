@@ -421,17 +421,22 @@ int functions_load(void)
 	char dir[1024], path[1400], code_base[1024], reg[32], source[512], why[1024];
 	struct dirent *de;
 	unsigned n = 0, bad = 0;
+	int err;
 	DIR *d;
 
 	snprintf(dir, sizeof(dir), "%s/functions", D.cfg.state_dir);
+	/* Policies are read from here as root: a directory someone else owns or may write to is
+	 * refused (fs_mkdir_p checks an existing one, and says why). */
+	err = fs_mkdir_p(dir, 0700);
+	if (err)
+		return err;
 	d = opendir(dir);
 	if (!d)
-		return errno == ENOENT ? 0 : -errno;
+		return -errno;
 	while ((de = readdir(d))) {
 		size_t nl = strlen(de->d_name), ylen, mlen;
 		char *yaml, *meta;
 		struct fn *f;
-		int err;
 
 		if (nl < 6 || strcmp(de->d_name + nl - 5, ".meta"))
 			continue;

@@ -60,6 +60,10 @@ check "... but QEMU, its firmware and the guest's kernel" \
 	sh -c "test -x /proc/$qpid/root/usr/bin/qemu-system-x86_64 && test -r /proc/$qpid/root/usr/share/qemu/bios-microvm.bin && test -r /proc/$qpid/root/env/vmlinuz"
 n=$(ls "/proc/$qpid/fd" | wc -l)
 check "... and no fd of the daemon's: $n open (control channel, console, QEMU's own)" test "$n" -lt 16
+check "... its stdin and stdout are /dev/null, its stderr the console's socket, not the daemon's" \
+	sh -c "[ \"\$(stat -L -c %t:%T /proc/$qpid/fd/0 /proc/$qpid/fd/1 | sort -u)\" = 1:3 ] && [ \"\$(readlink /proc/$qpid/fd/2)\" = \"\$(readlink /proc/$qpid/fd/4)\" ] && readlink /proc/$qpid/fd/2 | grep -q '^socket:' && [ \"\$(readlink /proc/$qpid/fd/2)\" != \"\$(readlink /proc/$daemon_pid/fd/2)\" ]"
+check "... and it has no file of the host open (no console file)" \
+	sh -c "! stat -L -c %F /proc/$qpid/fd/* | grep -q 'regular'"
 check "fnguard envs lists a microvm environment" sh -c "'$fng' envs | grep -q 'hello.*microvm'"
 sleep 0.5
 check "the env events say which accelerator runs the guest, and why not KVM" \
