@@ -166,6 +166,11 @@ check "... and the secret is not in its guest" bash -c "! grep -qF '$token' <<<'
 
 # ---------------------------------------------------------------- tenant against tenant
 mkdir -p "$tmp/ta" "$tmp/tb"
+# A link planted where the old code wrote its temporary file (NAME@HEXVERSION.yaml.tmp, opened
+# O_TRUNC): the state is written through unique names, so the link's target is never touched.
+echo untouched >"$tmp/victim"
+ln -s "$tmp/victim" "$tmp/state/functions/tenant-a@31.yaml.tmp"
+ln -s "$tmp/victim" "$tmp/state/functions/tenant-a@31.meta.tmp"
 for t in a b; do
 	printf '#!/bin/sh\necho tenant-%s\n' "$t" >"$tmp/t$t/handler"
 	chmod 755 "$tmp/t$t" "$tmp/t$t/handler"
@@ -181,6 +186,8 @@ EOF
 	out=$("$fng" invoke "tenant-$t" </dev/null 2>&1)
 	check "tenant $t runs ($out)" test "$out" = "tenant-$t"
 done
+check "a link planted at the state's old temporary name is not written through" \
+	test "$(cat "$tmp/victim")" = untouched
 # Each VMM by its environment: fnguard envs --json names the function of each.
 env_of() { "$fng" envs --json | python3 -c "import json,sys; print([e['id'] for e in map(json.loads, sys.stdin) if e['function']=='$1'][0])"; }
 ea=$(env_of tenant-a)

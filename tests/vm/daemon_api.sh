@@ -21,6 +21,22 @@ printf 'payload-42' >"$T/payload"
 out=$(fnguard invoke echo --payload "$T/payload" -v 2>"$T/rec")
 check "invoke returns the handler's stdout" test "$out" = "payload-42 from echo:1"
 check "the record says outcome ok" test "$(record "$T/rec" outcome)" = ok
+# The code that runs is the daemon's copy, made at registration: changing the directory
+# afterwards changes nothing of the registered version.
+printf '#!/bin/sh\necho changed\n' >"$T/echo/handler"
+out=$(fnguard invoke echo --payload "$T/payload")
+check "the registered code runs, not what the directory holds now ($out)" test "$out" = "payload-42 from echo:1"
+# Every environment's handlers run as a uid and gid of their own (uid_range).
+fn uida 'echo "$(id -u) $(id -g)"'
+fn uidb 'echo "$(id -u) $(id -g)"'
+fnguard function register "$T/uida.yaml" >/dev/null
+fnguard function register "$T/uidb.yaml" >/dev/null
+ua=$(fnguard invoke uida </dev/null)
+ub=$(fnguard invoke uidb </dev/null)
+check "two functions' handlers run as different uids from uid_range ($ua / $ub)" sh -c \
+	"[ '${ua% *}' -ge 2000000000 ] && [ '${ub% *}' -ge 2000000000 ] && [ '${ua% *}' != '${ub% *}' ] && [ '${ua% *}' = '${ua#* }' ]"
+fnguard function remove uida >/dev/null
+fnguard function remove uidb >/dev/null
 fnguard invoke nosuch 2>"$T/err"
 check "invoking an unknown function exits 1" test $? = 1
 check "... saying it is not registered" grep -q "not registered" "$T/err"
