@@ -16,6 +16,9 @@ import sys
 import threading
 import time
 
+sys.dont_write_bytecode = True
+from fngwire import field_bytes, frame, parse_fields, read_varint, varint  # noqa: E402,F401
+
 NAME = "control"
 
 
@@ -25,26 +28,9 @@ def tap(ok, what, extra=""):
     return ok
 
 
-def varint(v):
-    out = bytearray()
-    while v >= 0x80:
-        out.append((v & 0x7F) | 0x80)
-        v >>= 7
-    out.append(v)
-    return bytes(out)
-
-
-def field_bytes(num, data):
-    return varint(num << 3 | 2) + varint(len(data)) + data
-
-
 def request(rid, method, sub=b""):
     """A Request: id = 1, then the method's field (16..22) holding @sub."""
     return varint(1 << 3) + varint(rid) + field_bytes(method, sub)
-
-
-def frame(body):
-    return varint(len(body)) + body
 
 
 STATUS, REMOVE, INVOKE, REGISTER = 21, 18, 19, 16
@@ -52,37 +38,6 @@ STATUS, REMOVE, INVOKE, REGISTER = 21, 18, 19, 16
 
 def remove_req(rid, name):
     return request(rid, REMOVE, field_bytes(1, name.encode()))
-
-
-def read_varint(buf, i):
-    v = shift = 0
-    while True:
-        b = buf[i]
-        i += 1
-        v |= (b & 0x7F) << shift
-        shift += 7
-        if not b & 0x80:
-            return v, i
-
-
-def parse_fields(buf):
-    i, out = 0, []
-    while i < len(buf):
-        key, i = read_varint(buf, i)
-        num, wt = key >> 3, key & 7
-        if wt == 0:
-            v, i = read_varint(buf, i)
-        elif wt == 2:
-            n, i = read_varint(buf, i)
-            v, i = buf[i:i + n], i + n
-        elif wt == 1:
-            v, i = buf[i:i + 8], i + 8
-        elif wt == 5:
-            v, i = buf[i:i + 4], i + 4
-        else:
-            raise ValueError("wire type %d" % wt)
-        out.append((num, v))
-    return out
 
 
 def parse_response(body):
