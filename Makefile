@@ -7,6 +7,8 @@
 #   make test        unit tests + every kernel test bench suite, ends with "N passed, N failed"
 #   make test-unit   unit tests only
 #   make test-vm     bench suites only (SUITE=name for one)
+#   make test-one T=NAME  one test by name, any kind: T=test_wire, T=cli/run.sh, T=vm/daemon_api.sh,
+#                    T=daemon/daemon_api.sh (SUITE/TEST), T=conformance/WORD (tools/test-one --help)
 #   make fuzz        run the fuzz targets (FUZZ_TIME=seconds each)
 #   make vmlinux     regenerate the pinned bpf/vmlinux.h from the cached Debian kernel
 #   make guest-initrd  the microVM guest image build/guest/microvm-initrd.cpio.gz (needs make deps)
@@ -104,7 +106,7 @@ FUZZ_TIME  ?= 60
 KABI       := $(shell cat $(CACHE)/abi 2>/dev/null)
 KDIR       ?= $(if $(KABI),/usr/src/linux-headers-$(KABI)-amd64,/nonexistent)
 
-.PHONY: all deps demo demo-bench bench-daemon guest-initrd test test-unit test-vm fuzz fuzz-ci vmlinux module clean bench bench-kmod
+.PHONY: all deps demo demo-bench bench-daemon guest-initrd test test-unit test-vm test-one fuzz fuzz-ci vmlinux module clean bench bench-kmod
 all: $(BPF_SKELS) $(OUT)/libfnguard.a $(OUT)/fnguard $(OUT)/fnguardd $(OUT)/guest/fnguard \
 	$(OUT)/guest/fnguardd $(OUT)/guest/fnguard-agent $(VM_BINS) $(DEMO_FILES) module
 
@@ -318,6 +320,10 @@ test-vm: all
 			--tap $(OUT)/results/vm-$$s.tap; \
 	done
 	$(Q)tools/tap-summary $(OUT)/results/*.tap
+
+# One test by name, whatever its kind; tools/test-one builds what that kind needs.
+test-one:
+	$(Q)MAKE="$(MAKE)" CACHE=$(CACHE) tools/test-one "$(T)"
 
 # Short fuzz runs over the seed corpus, as part of `make test` (results as TAP).
 fuzz-ci: $(FUZZ_BINS)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Exec policy (spec/policy.md, "Exec") for tasks of an environment.
+ * Exec policy (docs/policy.md, "Exec") for tasks of an environment.
  *
  * bprm_check_security runs for the binary and again for each interpreter the exec goes
  * through (a '#!' script's interpreter, binfmt_misc), so a script with a denied interpreter is

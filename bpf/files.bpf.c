@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Files policy (spec/policy.md, "Files") for tasks of an environment: BPF LSM programs on the
+ * Files policy (docs/policy.md, "Files") for tasks of an environment: BPF LSM programs on the
  * path_* hooks, which carry the vfsmount the ancestry walk needs to cross mount points.
  *
  * read:  opening for read (FMODE_READ).

@@ -18,7 +18,7 @@
 
 #include "fnguardd.h"
 
-/* An invocation's payload (spec/policy.md). */
+/* An invocation's payload (docs/policy.md). */
 #define INVOKE_PAYLOAD_MAX (6u << 20)
 
 struct client {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The built-in telemetry exporter (spec/telemetry.md): every event as one JSON line appended to
+ * The built-in telemetry exporter (docs/telemetry.md): every event as one JSON line appended to
  * a file that log shippers tail (Fluent Bit, Vector, the OpenTelemetry Collector's filelog
  * receiver), rotated by size the way they expect: PATH is renamed PATH.1, PATH.1 becomes
  * PATH.2, ..., and a new PATH is opened, so a tailer that follows by name sees a new file and

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Registered functions: a policy file (spec/policy.md, with its function: section) and the
+ * Registered functions: a policy file (docs/policy.md, with its function: section) and the
  * code directory it names. Each one is kept in the state directory as the file registered and
  * a small meta file, so a restarted daemon has the same functions:
  *

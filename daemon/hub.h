@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The telemetry hub of fnguardd (spec/telemetry.md): every event the daemon produces goes
+ * The telemetry hub of fnguardd (docs/telemetry.md): every event the daemon produces goes
  * through hub_publish(), which gives it its seq and host, keeps it for replay, writes it to the
  * file exporter and hands it to each subscriber (Subscribe streams, `fnguard events`).
  *

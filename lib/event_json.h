@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Denial and loss events of `fnguard run` as JSON lines, with the field names of
- * spec/telemetry.md: built and rendered by telemetry.c, so they are the lines of
+ * docs/telemetry.md: built and rendered by telemetry.c, so they are the lines of
  * `fnguard events --json`. The names of kernel event fields live here.
  */
 #ifndef FNGUARD_EVENT_JSON_H

@@ -14,7 +14,7 @@
 #include "policy_int.h"
 
 /*
- * Defaults. Where spec/policy.md names one it is used; where it is silent the choice is
+ * Defaults. Where docs/policy.md names one it is used; where it is silent the choice is
  * the fail-closed one (docs/policy.md lists them all):
  *   environment.isolate_invocations true   nothing leaks from one invocation to the next
  *   environment.max_lifetime 14h           environments are recycled (0 = never)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Policy files (spec/policy.md): load, validate and compile one YAML policy into
+ * Policy files (docs/policy.md): load, validate and compile one YAML policy into
  * backend-neutral tables. The enforcement backends (BPF LSM maps, the kernel module over
  * netlink, seccomp) read struct fng_policy and never see YAML.
  *

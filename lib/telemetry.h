@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Telemetry events (spec/telemetry.md, proto/fnguard/v1/telemetry.proto): building them from
+ * Telemetry events (docs/telemetry.md, proto/fnguard/v1/telemetry.proto): building them from
  * kernel events and from what the daemon sees, rendering any of them as one JSON line, and
  * the event type filter of `fnguard events --type` and Subscribe.types.
  *
@@ -86,7 +86,7 @@ void telemetry_stamp(struct telemetry_event *t, const struct telemetry_origin *o
 
 /*
  * Any Event (built here or unpacked from the wire) as one JSON line, with the keys of
- * spec/telemetry.md: "type", "time" (RFC 3339, UTC, nanoseconds), "seq", "host", then
+ * docs/telemetry.md: "type", "time" (RFC 3339, UTC, nanoseconds), "seq", "host", then
  * "function", "version", "env", "invocation" when not empty, then every field of the body in
  * the order of the .proto, enums as the spec's words ("unknown" for a value this version does
  * not know). Two exceptions: "init_ns" only for a cold start, "syscall" is null when empty.

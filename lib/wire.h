@@ -21,7 +21,7 @@
 #define WIRE_VARINT_MAX 10
 /*
  * Default frame limit: an Invoke carries up to 6 MiB of payload, an InvokeResult up to 6 MiB
- * of response, a RegisterFunction up to 1 MiB of policy (spec/policy.md), plus a few fields.
+ * of response, a RegisterFunction up to 1 MiB of policy (docs/policy.md), plus a few fields.
  */
 #define WIRE_FRAME_MAX_DEFAULT (16u << 20)
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fnguard-agent: the supervisor inside one execution environment. It runs the handler once per
- * invocation by the handler protocol of spec/policy.md (payload on stdin, response from stdout,
+ * invocation by the handler protocol of docs/policy.md (payload on stdin, response from stdout,
  * stderr lines as logs), answers the seccomp notifications of the syscall deny list, and resets
  * the environment between invocations. It talks to fnguardd over one control channel
  * (proto/fnguard/v1/agent.proto).
@@ -22,7 +22,7 @@
 #include "cgroup.h"
 #include "policy.h"
 
-/* Payload and response limit (spec/policy.md, the Lambda synchronous limit). */
+/* Payload and response limit (docs/policy.md, the Lambda synchronous limit). */
 #define AGENT_PAYLOAD_MAX (6u << 20)
 /* stderr is cut into lines of at most this many bytes. */
 #define AGENT_LOG_LINE_MAX 16384

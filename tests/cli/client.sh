@@ -31,21 +31,15 @@ run() {
 	err=$(cat "$tmp/err")
 }
 
-# check NAME CONDITION...: one TAP line; on failure, what was seen
-check() {
-	local name=$1
-	shift
-	if "$@"; then
-		echo "ok - client: $name"
-	else
-		echo "not ok - client: $name"
-		echo "# exit status $rc"
-		sed 's/^/# stdout: /' "$tmp/out" | head -n 5
-		sed 's/^/# stderr: /' "$tmp/err" | head -n 5
-	fi
+# check NAME CONDITION...: one TAP line (tests/lib/tap.sh); on failure, what was seen
+. "$root/tests/lib/tap.sh"
+TAP_PREFIX="client: "
+# A failed check shows the last run's exit status and the start of its output.
+tap_on_failure() {
+	echo "# exit status $rc"
+	sed 's/^/# stdout: /' "$tmp/out" | head -n 5
+	sed 's/^/# stderr: /' "$tmp/err" | head -n 5
 }
-
-skip() { echo "ok - client: $1 # SKIP $2"; }
 
 has() { grep -qF -- "$1" "$tmp/$2"; } # has TEXT out|err
 

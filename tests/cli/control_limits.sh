@@ -29,14 +29,10 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-check() {
-	local name=$1
-	shift
-	if "$@"; then echo "ok - control: $name"; else echo "not ok - control: $name"; fi
-}
+. "$root/tests/lib/tap.sh"
+TAP_PREFIX="control: "
 if [ "$(id -u)" != 0 ]; then
-	echo "ok - control: host tests # SKIP they need root (setuid, users, groups)"
-	exit 0
+	skip_all "host tests" "they need root (setuid, users, groups)"
 fi
 chmod 755 "$tmp"
 printf 'pin_dir: %s\n' "$pin" >"$tmp/fnguardd.conf"

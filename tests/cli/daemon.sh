@@ -21,14 +21,10 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-check() {
-	local name=$1
-	shift
-	if "$@"; then echo "ok - daemon: $name"; else echo "not ok - daemon: $name"; fi
-}
+. "$root/tests/lib/tap.sh"
+TAP_PREFIX="daemon: "
 if [ "$(id -u)" != 0 ]; then
-	echo "ok - daemon: host tests # SKIP they need root (cgroups, namespaces, BPF)"
-	exit 0
+	skip_all "host tests" "they need root (cgroups, namespaces, BPF)"
 fi
 export FNGUARD_SOCKET=$tmp/fnguard.sock
 printf 'pin_dir: %s\n' "$pin" >"$tmp/fnguardd.conf"

@@ -6,9 +6,10 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${CACHE:-/var/cache/fnguard}
-ok() { echo "ok - dkms: $*"; }
-nok() { echo "not ok - dkms: $*"; failed=1; }
+. "$top/tests/lib/tap.sh"
+TAP_PREFIX="dkms: "
 failed=0
+tap_on_failure() { failed=1; }
 command -v dkms >/dev/null || { echo "ok - dkms: all # SKIP dkms is not installed (make deps installs it)"; exit 0; }
 abi=$(cat "$cache/abi" 2>/dev/null) || { echo "ok - dkms: all # SKIP no cached kernel: run 'make deps'"; exit 0; }
 kver=$abi-amd64

@@ -21,18 +21,13 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-check() {
-	local name=$1
-	shift
-	if "$@"; then echo "ok - channel: $name"; else echo "not ok - channel: $name"; fi
-}
+. "$root/tests/lib/tap.sh"
+TAP_PREFIX="channel: "
 if [ "$(id -u)" != 0 ]; then
-	echo "ok - channel: host tests # SKIP they need root (cgroups, namespaces, BPF)"
-	exit 0
+	skip_all "host tests" "they need root (cgroups, namespaces, BPF)"
 fi
 if ! command -v unshare >/dev/null || ! command -v python3 >/dev/null; then
-	echo "ok - channel: host tests # SKIP no unshare(1) or python3"
-	exit 0
+	skip_all "host tests" "no unshare(1) or python3"
 fi
 export FNGUARD_SOCKET=$tmp/fnguard.sock
 mkdir -p "$tmp/export"

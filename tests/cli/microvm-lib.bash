@@ -2,7 +2,8 @@
 #
 # Sourced by the microVM host tests (microvm.sh, microvm_life.sh): skips without root or the
 # guest kernel and image, starts fnguardd (accel auto: the KVM probe runs for real) with its
-# event stream in $tmp/events, and cleans up on exit. Defines check, qemus, $fng, $tmp, $root.
+# event stream in $tmp/events, and cleans up on exit. Defines qemus, $fng, $tmp, $root, and
+# check, skip, ok, nok (tests/lib/tap.sh, prefix "microvm: ").
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 fng=$root/build/fnguard
 fngd=$root/build/fnguardd
@@ -17,18 +18,13 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-check() {
-	local name=$1
-	shift
-	if "$@"; then echo "ok - microvm: $name"; else echo "not ok - microvm: $name"; fi
-}
+. "$root/tests/lib/tap.sh"
+TAP_PREFIX="microvm: "
 if [ "$(id -u)" != 0 ]; then
-	echo "ok - microvm: host tests # SKIP they need root (cgroups, namespaces)"
-	exit 0
+	skip_all "host tests" "they need root (cgroups, namespaces)"
 fi
 if [ ! -r /var/cache/fnguard/abi ] || [ ! -r "$image" ]; then
-	echo "ok - microvm: host tests # SKIP no guest kernel or image: run make deps && make guest-initrd"
-	exit 0
+	skip_all "host tests" "no guest kernel or image: run make deps && make guest-initrd"
 fi
 # QEMUs of this test's daemon (environment ids end with the daemon's pid).
 qemus() { pgrep -f "fnguard\\.env=env-[0-9]+-$daemon_pid( |\$)" | wc -l; }

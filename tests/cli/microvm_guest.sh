@@ -23,14 +23,13 @@ tmp=$(mktemp -d)
 qpid=
 trap '[ -n "$qpid" ] && kill "$qpid" 2>/dev/null; rm -rf "$tmp"' EXIT
 
-ok() { echo "ok - microvm guest: $*"; }
+# ok, nok, check (tests/lib/tap.sh); failed: a failure since the last serial log shown; a skip
+# here is of everything that follows
+. "$top/tests/lib/tap.sh"
+TAP_PREFIX="microvm guest: "
 failed=0
-nok() { echo "not ok - microvm guest: $*"; failed=1; }
-check() { # check NAME CONDITION-COMMAND...
-	local name=$1; shift
-	if "$@"; then ok "$name"; else nok "$name"; fi
-}
-skip() { echo "ok - microvm guest: $1 # SKIP $2"; exit 0; }
+tap_on_failure() { failed=1; }
+skip() { skip_all "$@"; }
 
 [ -r "$cache/abi" ] || skip "all" "no cached kernel ($cache/abi is missing): run 'make deps'"
 abi=$(cat "$cache/abi")

@@ -28,18 +28,14 @@ run() {
 	err=$(cat "$tmp/err")
 }
 
-# check NAME CONDITION...: one TAP line; on failure, what was seen
-check() {
-	local name=$1
-	shift
-	if "$@"; then
-		echo "ok - cli: $name"
-	else
-		echo "not ok - cli: $name"
-		echo "# exit status $rc"
-		sed 's/^/# stdout: /' "$tmp/out" | head -n 5
-		sed 's/^/# stderr: /' "$tmp/err" | head -n 5
-	fi
+# check NAME CONDITION...: one TAP line (tests/lib/tap.sh); on failure, what was seen
+. "$root/tests/lib/tap.sh"
+TAP_PREFIX="cli: "
+# A failed check shows the last run's exit status and the start of its output.
+tap_on_failure() {
+	echo "# exit status $rc"
+	sed 's/^/# stdout: /' "$tmp/out" | head -n 5
+	sed 's/^/# stderr: /' "$tmp/err" | head -n 5
 }
 
 cat >"$tmp/bad.yaml" <<'EOF'

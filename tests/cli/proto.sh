@@ -25,16 +25,8 @@ if [ ! -x "$gen" ]; then
 	exit 0
 fi
 
-# check NAME CONDITION...: one TAP line
-check() {
-	local name=$1
-	shift
-	if "$@"; then
-		echo "ok - $name"
-	else
-		echo "not ok - $name"
-	fi
-}
+# check NAME CONDITION...: one TAP line (tests/lib/tap.sh)
+. "$root/tests/lib/tap.sh"
 
 # same NAME WANT GOT: compares two texts, shows the difference when they differ
 same() {

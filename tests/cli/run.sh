@@ -14,13 +14,10 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
 
-ok() { echo "ok - run: $*"; }
-nok() { echo "not ok - run: $*"; fail=1; }
-check() { # check NAME CONDITION-COMMAND...
-	local name=$1; shift
-	if "$@"; then ok "$name"; else nok "$name"; fi
-}
-skip() { echo "ok - run: $1 # SKIP $2"; }
+# ok, nok, check, skip (tests/lib/tap.sh); a failure makes the exit status 1
+. "$top/tests/lib/tap.sh"
+TAP_PREFIX="run: "
+tap_on_failure() { fail=1; }
 
 if [ "$(id -u)" -ne 0 ]; then
 	skip "all run tests" "need root (cgroups, BPF)"

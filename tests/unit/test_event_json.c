@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * Denial events as JSON lines: the target text of each kind, which rule is named (index,
- * position among allow/deny entries, defaults), and the fields of spec/telemetry.md.
+ * position among allow/deny entries, defaults), and the fields of docs/telemetry.md.
  */
 #include <errno.h>
 #include <setjmp.h>

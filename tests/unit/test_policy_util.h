@@ -2,7 +2,7 @@
 /*
  * Helpers shared by the policy unit tests: load a YAML string and compare every
  * diagnostic, as "LINE:COLUMN: message" lines ("-: message" for the file as a whole),
- * with the expected text written by hand from spec/policy.md and docs/policy.md.
+ * with the expected text written by hand from docs/policy.md.
  */
 #ifndef FNGUARD_TEST_POLICY_UTIL_H
 #define FNGUARD_TEST_POLICY_UTIL_H

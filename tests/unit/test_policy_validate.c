@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * Validation of the top level and of the sections function, environment, limits, files and
- * exec: every rule of spec/policy.md "Validation", each with valid and invalid inputs, the
+ * exec: every rule of docs/policy.md "Validation", each with valid and invalid inputs, the
  * exact message and its line and column. (network and syscalls: test_policy_network.c.)
  */
 #include "test_policy_util.h"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * Telemetry events as `fnguard events --json` prints them: every event type, with its keys and
- * values written out by hand from spec/telemetry.md; the time as RFC 3339; the type filter;
+ * values written out by hand from docs/telemetry.md; the time as RFC 3339; the type filter;
  * strings made valid UTF-8; and the same line for an event that went through the wire.
  */
 #include <errno.h>

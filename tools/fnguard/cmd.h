@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 
-/* Exit statuses shared by the subcommands (spec/cli.md). */
+/* Exit statuses shared by the subcommands (docs/cli.md). */
 #define EXIT_OK 0
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * fnguard events [--follow] [--json] [--type TYPE]...: the daemon's telemetry stream
- * (spec/telemetry.md), as JSON lines for log pipelines or as one readable line per event.
+ * (docs/telemetry.md), as JSON lines for log pipelines or as one readable line per event.
  *
  * It is meant to sit at the head of a pipeline (| grep, | head, | jq): a reader that goes
  * away ends it quietly with status 0, and so does Ctrl-C while following, which is how
@@ -38,7 +38,7 @@ static void usage_events(FILE *f)
 	       "Options:\n"
 	       "  -f, --follow      keep printing new events until interrupted (Ctrl-C: exit 0)\n"
 	       "  --json            JSON lines instead, one event per line, with the field names\n"
-	       "                    of spec/telemetry.md ('type', 'time', 'seq', 'host', ...)\n"
+	       "                    of docs/telemetry.md ('type', 'time', 'seq', 'host', ...)\n"
 	       "  -t, --type TYPE   only events of this type; repeat it or separate types with\n"
 	       "                    commas. Types: " TELEMETRY_TYPES "\n"
 	       "  --socket PATH     the daemon's socket (else $FNGUARD_SOCKET, else\n"
