@@ -30,8 +30,6 @@
 #include "wire.h"
 
 #define FNGUARDD_VERSION "0.1"
-#define FNGUARDD_SOCKET "/run/fnguard/fnguard.sock"
-#define FNGUARDD_STATE "/var/lib/fnguard"
 
 struct watch {
 	int fd;
