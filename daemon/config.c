@@ -1,27 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The configuration file: one YAML mapping of settings, each checked against the table below.
- *
- * libyaml's event API is enough (the file is one flat mapping of scalars), and it gives the
- * line and column of every key and value. Refused: anchors, aliases and tags (nothing here
- * needs them, and they would make a value mean something other than what is written), more
- * than one document, and a value that is a list or a mapping. Every problem is reported, then
- * the file is refused as a whole: a daemon that starts with half its configuration is worse
- * than one that does not start.
+ * The daemon's settings: one table (name, type, bounds, default, help), the defaults, the
+ * --help text, and checking one value against its key. Reading the file: config_load.c.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <stdarg.h>
-#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <yaml.h>
-#include <sys/stat.h>
 
 #include "config.h"
+#include "config_int.h"
 #include "env_microvm.h"
 #include "export.h"
 #include "fnguardd.h"
@@ -95,6 +83,7 @@ static const struct config_key keys[] = {
     {"run_as", CFG_GONE, 0, .help = "no longer used"},
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+_Static_assert(N_KEYS <= CONFIG_KEYS_MAX, "struct cfg_load has room for every key");
 
 /* Why run_as (the only key gone so far) is refused; %u:%u is the default uid_range. */
 #define RUN_AS_GONE                                                                                \
@@ -243,71 +232,6 @@ void config_help(FILE *f)
 	}
 }
 
-/* ------------------------------------------------------------------ loading */
-
-struct cfg_load {
-	const char *file;
-	struct policy_diags *diags;
-	unsigned nerr;
-	int oom;
-	struct fnguardd_config cfg; /* the file applied over the caller's */
-	struct uid_range uids;
-	uint32_t seen_line[N_KEYS], seen_col[N_KEYS]; /* where a key was set first; 0: not */
-	char qbuf[2][272];
-	unsigned qnext;
-};
-
-static void report(struct cfg_load *l, const yaml_mark_t *m, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void report(struct cfg_load *l, const yaml_mark_t *m, const char *fmt, ...)
-{
-	char *msg = NULL;
-	va_list ap;
-
-	l->nerr++;
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	if (!msg || policy_diags_add(l->diags, l->file, (uint32_t)m->line + 1,
-				     (uint32_t)m->column + 1, "%s", msg))
-		l->oom = 1;
-	free(msg);
-}
-
-/* s[0..len) for a message: control characters escaped, long values cut with "...". */
-static const char *quote(struct cfg_load *l, const char *s, size_t len)
-{
-	char *buf = l->qbuf[l->qnext++ % 2];
-	size_t i, o = 0;
-
-	for (i = 0; i < len && i < 64; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch < 0x20 || ch == 0x7f)
-			o += (size_t)sprintf(buf + o, "\\x%02x", ch);
-		else if (ch == '\\')
-			o += (size_t)sprintf(buf + o, "\\\\");
-		else
-			buf[o++] = (char)ch;
-	}
-	if (i < len)
-		o += (size_t)sprintf(buf + o, "...");
-	buf[o] = 0;
-	return buf;
-}
-
-/* YAML's plain null: nothing, ~, null. */
-static bool is_null(const yaml_event_t *ev)
-{
-	const char *s = (const char *)ev->data.scalar.value;
-
-	return ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-	       (!*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
-		!strcmp(s, "NULL"));
-}
-
 static void set_number(struct cfg_load *l, const struct config_key *k, const yaml_event_t *ev)
 {
 	const char *s = (const char *)ev->data.scalar.value;
@@ -321,21 +245,21 @@ static void set_number(struct cfg_load *l, const struct config_key *k, const yam
 	else
 		snprintf(range, sizeof(range), "%llu-%llu", (unsigned long long)k->min,
 			 (unsigned long long)k->max);
-	if (is_null(ev)) {
-		report(l, &ev->start_mark, "%s: expected an integer (%s), got nothing", k->name,
-		       range);
+	if (cfg_is_null(ev)) {
+		cfg_report(l, &ev->start_mark, "%s: expected an integer (%s), got nothing", k->name,
+			   range);
 		return;
 	}
 	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
-		report(l, &ev->start_mark,
-		       "%s: expected an integer, got the string '%s' (numbers are written "
-		       "without quotes)",
-		       k->name, quote(l, s, len));
+		cfg_report(l, &ev->start_mark,
+			   "%s: expected an integer, got the string '%s' (numbers are written "
+			   "without quotes)",
+			   k->name, cfg_quote(l, s, len));
 		return;
 	}
 	if (i == len || strspn(s + i, "0123456789") != len - i) {
-		report(l, &ev->start_mark, "%s: expected an integer (%s), got '%s'", k->name, range,
-		       quote(l, s, len));
+		cfg_report(l, &ev->start_mark, "%s: expected an integer (%s), got '%s'", k->name,
+			   range, cfg_quote(l, s, len));
 		return;
 	}
 	for (; i < len; i++) {
@@ -347,8 +271,8 @@ static void set_number(struct cfg_load *l, const struct config_key *k, const yam
 			v = v * 10 + d;
 	}
 	if (s[0] == '-' || over || v < k->min || v > k->max) {
-		report(l, &ev->start_mark, "%s: %s is out of range (%s)", k->name, quote(l, s, len),
-		       range);
+		cfg_report(l, &ev->start_mark, "%s: %s is out of range (%s)", k->name,
+			   cfg_quote(l, s, len), range);
 		return;
 	}
 	if (k->type == CFG_U64)
@@ -357,7 +281,7 @@ static void set_number(struct cfg_load *l, const struct config_key *k, const yam
 		*(unsigned *)((char *)&l->cfg + k->off) = (unsigned)v;
 }
 
-static void set_value(struct cfg_load *l, const struct config_key *k, const yaml_event_t *ev)
+void cfg_value_set(struct cfg_load *l, const struct config_key *k, const yaml_event_t *ev)
 {
 	const char *s = (const char *)ev->data.scalar.value;
 	size_t len = ev->data.scalar.length;
@@ -367,13 +291,14 @@ static void set_value(struct cfg_load *l, const struct config_key *k, const yaml
 		set_number(l, k, ev);
 		return;
 	}
-	if (is_null(ev) || !len) {
-		report(l, &ev->start_mark, "%s: expected %s, got nothing", k->name,
-		       k->type == CFG_PATH ? "a path" : "a value");
+	if (cfg_is_null(ev) || !len) {
+		cfg_report(l, &ev->start_mark, "%s: expected %s, got nothing", k->name,
+			   k->type == CFG_PATH ? "a path" : "a value");
 		return;
 	}
 	if (strlen(s) != len) {
-		report(l, &ev->start_mark, "%s: '%s' holds a NUL byte", k->name, quote(l, s, len));
+		cfg_report(l, &ev->start_mark, "%s: '%s' holds a NUL byte", k->name,
+			   cfg_quote(l, s, len));
 		return;
 	}
 	switch (k->type) {
@@ -401,15 +326,15 @@ static void set_value(struct cfg_load *l, const struct config_key *k, const yaml
 					      : c + 1 < n ? ", "
 							  : " or ",
 					      k->choices[c]);
-		report(l, &ev->start_mark, "%s: bad value '%s' (expected %s)", k->name,
-		       quote(l, s, len), text);
+		cfg_report(l, &ev->start_mark, "%s: bad value '%s' (expected %s)", k->name,
+			   cfg_quote(l, s, len), text);
 		break;
 	}
 	case CFG_UID_RANGE: {
 		struct uid_range r = {0};
 
 		if (uid_range_parse(&r, s, why, sizeof(why))) {
-			report(l, &ev->start_mark, "%s: %s", k->name, why);
+			cfg_report(l, &ev->start_mark, "%s: %s", k->name, why);
 			return;
 		}
 		l->uids.first = r.first;
@@ -421,8 +346,7 @@ static void set_value(struct cfg_load *l, const struct config_key *k, const yaml
 	}
 }
 
-/* The key a scalar names, or NULL when it names none (said so). */
-static const struct config_key *key_of(struct cfg_load *l, const yaml_event_t *ev)
+const struct config_key *cfg_key_of(struct cfg_load *l, const yaml_event_t *ev)
 {
 	const char *s = (const char *)ev->data.scalar.value;
 	size_t len = ev->data.scalar.length, i;
@@ -436,26 +360,26 @@ static const struct config_key *key_of(struct cfg_load *l, const yaml_event_t *e
 	if (i == N_KEYS) {
 		hint = strlen(s) == len ? policy_suggest(s, names, N_KEYS) : NULL;
 		if (hint && strcmp(hint, "run_as"))
-			report(l, &ev->start_mark, "unknown key '%s' (did you mean '%s'?)",
-			       quote(l, s, len), hint);
+			cfg_report(l, &ev->start_mark, "unknown key '%s' (did you mean '%s'?)",
+				   cfg_quote(l, s, len), hint);
 		else
-			report(l, &ev->start_mark,
-			       "unknown key '%s' (fnguardd --help lists the settings)",
-			       quote(l, s, len));
+			cfg_report(l, &ev->start_mark,
+				   "unknown key '%s' (fnguardd --help lists the settings)",
+				   cfg_quote(l, s, len));
 		return NULL;
 	}
 	if (keys[i].type == CFG_GONE) {
-		report(l, &ev->start_mark, RUN_AS_GONE, UID_RANGE_FIRST_DEFAULT,
-		       UID_RANGE_COUNT_DEFAULT);
+		cfg_report(l, &ev->start_mark, RUN_AS_GONE, UID_RANGE_FIRST_DEFAULT,
+			   UID_RANGE_COUNT_DEFAULT);
 		return NULL;
 	}
 	if (l->seen_line[i]) {
 		if (l->seen_line[i] == ev->start_mark.line + 1)
-			report(l, &ev->start_mark, "duplicate key '%s' (first at column %u)",
-			       keys[i].name, l->seen_col[i]);
+			cfg_report(l, &ev->start_mark, "duplicate key '%s' (first at column %u)",
+				   keys[i].name, l->seen_col[i]);
 		else
-			report(l, &ev->start_mark, "duplicate key '%s' (first at line %u)",
-			       keys[i].name, l->seen_line[i]);
+			cfg_report(l, &ev->start_mark, "duplicate key '%s' (first at line %u)",
+				   keys[i].name, l->seen_line[i]);
 		return NULL;
 	}
 	l->seen_line[i] = (uint32_t)ev->start_mark.line + 1;
@@ -463,140 +387,9 @@ static const struct config_key *key_of(struct cfg_load *l, const yaml_event_t *e
 	return &keys[i];
 }
 
-static const char *node_name(yaml_event_type_t t)
+const char *cfg_key_name(const struct config_key *k)
 {
-	return t == YAML_SEQUENCE_START_EVENT ? "a list" : "a mapping";
-}
-
-/* Anchors and tags: refused, each said once. */
-static void check_props(struct cfg_load *l, const yaml_event_t *ev)
-{
-	const yaml_char_t *anchor = NULL, *tag = NULL;
-
-	if (ev->type == YAML_SCALAR_EVENT) {
-		anchor = ev->data.scalar.anchor;
-		tag = ev->data.scalar.tag;
-	} else if (ev->type == YAML_SEQUENCE_START_EVENT) {
-		anchor = ev->data.sequence_start.anchor;
-		tag = ev->data.sequence_start.tag;
-	} else if (ev->type == YAML_MAPPING_START_EVENT) {
-		anchor = ev->data.mapping_start.anchor;
-		tag = ev->data.mapping_start.tag;
-	}
-	if (anchor)
-		report(l, &ev->start_mark,
-		       "YAML anchors are not used here ('&%s'): write the value",
-		       quote(l, (const char *)anchor, strlen((const char *)anchor)));
-	if (tag)
-		report(l, &ev->start_mark, "YAML tags are not used here ('%s'): write the value",
-		       quote(l, (const char *)tag, strlen((const char *)tag)));
-}
-
-/*
- * One pass over the events. At the top, one mapping (or nothing: an empty file is the
- * defaults); in it, keys and values in turn; a list or mapping where a value or a key should
- * be is reported and skipped whole (skip counts how deep).
- */
-static int parse(struct cfg_load *l, const char *buf, size_t len)
-{
-	const struct config_key *key = NULL;
-	bool in_map = false, want_value = false, done = false;
-	unsigned skip = 0, docs = 0;
-	yaml_parser_t y;
-	yaml_event_t ev;
-	int r = 0;
-
-	if (!yaml_parser_initialize(&y))
-		return -ENOMEM;
-	yaml_parser_set_input_string(&y, (const unsigned char *)buf, len);
-	yaml_parser_set_encoding(&y, YAML_UTF8_ENCODING);
-	while (!done && !l->oom) {
-		if (!yaml_parser_parse(&y, &ev)) {
-			if (y.error == YAML_MEMORY_ERROR)
-				r = -ENOMEM;
-			else if (policy_diags_add_yaml_error(l->diags, l->file, &y, buf, len))
-				l->oom = 1;
-			l->nerr++;
-			break;
-		}
-		if (skip) {
-			if (ev.type == YAML_SEQUENCE_START_EVENT ||
-			    ev.type == YAML_MAPPING_START_EVENT)
-				skip++;
-			else if (ev.type == YAML_SEQUENCE_END_EVENT ||
-				 ev.type == YAML_MAPPING_END_EVENT)
-				skip--;
-			yaml_event_delete(&ev);
-			continue;
-		}
-		check_props(l, &ev);
-		switch (ev.type) {
-		case YAML_STREAM_END_EVENT:
-			done = true;
-			break;
-		case YAML_DOCUMENT_START_EVENT:
-			if (++docs > 1) {
-				report(l, &ev.start_mark,
-				       "a configuration file holds one YAML document, this is a "
-				       "second one");
-				done = true;
-			}
-			break;
-		case YAML_ALIAS_EVENT:
-			report(l, &ev.start_mark,
-			       "YAML aliases are not used here ('*%s'): write the value",
-			       quote(l, (const char *)ev.data.alias.anchor,
-				     strlen((const char *)ev.data.alias.anchor)));
-			if (in_map)
-				want_value = !want_value, key = NULL;
-			break;
-		case YAML_MAPPING_END_EVENT:
-			in_map = false;
-			break;
-		case YAML_SCALAR_EVENT:
-			if (!in_map) {
-				if (!is_null(&ev))
-					report(l, &ev.start_mark,
-					       "the configuration is a mapping of settings ('key: "
-					       "value' lines), not a single value");
-			} else if (!want_value) {
-				key = key_of(l, &ev);
-				want_value = true;
-			} else {
-				if (key)
-					set_value(l, key, &ev);
-				want_value = false;
-			}
-			break;
-		case YAML_SEQUENCE_START_EVENT:
-		case YAML_MAPPING_START_EVENT:
-			if (!in_map && ev.type == YAML_MAPPING_START_EVENT) {
-				in_map = true;
-				break;
-			}
-			if (!in_map)
-				report(l, &ev.start_mark,
-				       "the configuration is a mapping of settings ('key: value' "
-				       "lines), not %s",
-				       node_name(ev.type));
-			else if (!want_value)
-				report(l, &ev.start_mark, "keys are setting names, not %s",
-				       node_name(ev.type));
-			else if (key)
-				report(l, &ev.start_mark, "%s: expected a single value, not %s",
-				       key->name, node_name(ev.type));
-			if (in_map)
-				want_value = !want_value;
-			key = NULL;
-			skip = 1;
-			break;
-		default:
-			break;
-		}
-		yaml_event_delete(&ev);
-	}
-	yaml_parser_delete(&y);
-	return r ? r : l->oom ? -ENOMEM : 0;
+	return k->name;
 }
 
 /* The strings a load set: each CFG_PATH field that differs from @before's. */
@@ -611,82 +404,4 @@ void config_release(struct fnguardd_config *cfg, const struct fnguardd_config *b
 			*now = *was;
 		}
 	}
-}
-
-int config_load_buffer(struct fnguardd_config *cfg, struct uid_range *uids, const char *name,
-		       const char *buf, size_t len, struct policy_diags *diags)
-{
-	struct cfg_load *l = calloc(1, sizeof(*l));
-	int r;
-
-	if (!l)
-		return -ENOMEM;
-	l->file = name;
-	l->diags = diags;
-	l->cfg = *cfg;
-	l->uids = *uids;
-	r = parse(l, buf, len);
-	if (!r && l->nerr)
-		r = -EINVAL;
-	if (r) {
-		config_release(&l->cfg, cfg);
-	} else {
-		*cfg = l->cfg;
-		uids->first = l->uids.first;
-		uids->count = l->uids.count;
-	}
-	free(l);
-	return r;
-}
-
-int config_load(struct fnguardd_config *cfg, struct uid_range *uids, const char *file,
-		struct policy_diags *diags)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	struct stat st;
-	int fd, r = 0;
-
-	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		r = -errno;
-		policy_diags_add(diags, file, 0, 0, "cannot open: %s", strerror(-r));
-		return r;
-	}
-	/* A FIFO would block the start; a directory is no file. */
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		r = -EINVAL;
-		policy_diags_add(diags, file, 0, 0, "not a regular file");
-		goto out;
-	}
-	buf = malloc(CONFIG_MAX_SIZE + 1);
-	if (!buf) {
-		r = -ENOMEM;
-		goto out;
-	}
-	while (len <= CONFIG_MAX_SIZE) {
-		ssize_t n = read(fd, buf + len, CONFIG_MAX_SIZE + 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			policy_diags_add(diags, file, 0, 0, "cannot read: %s", strerror(-r));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > CONFIG_MAX_SIZE) {
-		r = -EFBIG;
-		policy_diags_add(diags, file, 0, 0, "file is too large (more than %u KiB)",
-				 CONFIG_MAX_SIZE >> 10);
-		goto out;
-	}
-	r = config_load_buffer(cfg, uids, file, buf, len, diags);
-out:
-	free(buf);
-	close(fd);
-	return r;
 }
