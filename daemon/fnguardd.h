@@ -3,7 +3,8 @@
  * fnguardd: what the daemon's files share. One thread, one epoll loop: every file descriptor the
  * daemon waits on is a struct watch, and nothing blocks but epoll_wait().
  *
- *   fnguardd.c     main, configuration, the loop, signals, shutdown, kernel events
+ *   fnguardd.c     main, the loop, signals, shutdown, kernel events
+ *   config.c       the settings (one table); config_load.c reads the configuration file
  *   control.c      the API socket: clients, credentials, requests, responses, subscriptions
  *   functions.c    registered functions and their state on disk
  *   env.c          environments: the pool, the agent channel, invocations, timeouts
