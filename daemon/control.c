@@ -315,7 +315,7 @@ static void api_invoke(struct client *c, uint64_t id, const Fnguard__V1__Invoke 
 
 	snprintf(target, tlen, "%s%s%s", m->name, m->version && *m->version ? ":" : "",
 		 m->version ? m->version : "");
-	if (m->payload.len > INVOKE_PAYLOAD_MAX) {
+	if (m->payload.len > FNGUARD_PAYLOAD_MAX) {
 		snprintf(why, whylen, "payload of %zu bytes is over the 6 MiB limit",
 			 m->payload.len);
 		*err = -EMSGSIZE;

@@ -16,10 +16,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "fnguard_api.h" /* FNGUARD_PAYLOAD_MAX: an invocation's payload */
 #include "fnguardd.h"
-
-/* An invocation's payload (docs/policy.md). */
-#define INVOKE_PAYLOAD_MAX (6u << 20)
 
 struct client {
 	struct client *next;

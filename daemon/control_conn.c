@@ -39,7 +39,7 @@
 #define REQUEST_SMALL_MAX (64u << 10)
 /* A payload or a policy, and a few fields (names, paths) beside it. */
 #define REQUEST_SLACK (64u << 10)
-#define REQUEST_INVOKE_MAX (INVOKE_PAYLOAD_MAX + REQUEST_SLACK)
+#define REQUEST_INVOKE_MAX (FNGUARD_PAYLOAD_MAX + REQUEST_SLACK)
 #define REQUEST_REGISTER_MAX (FNG_POLICY_MAX_SIZE + REQUEST_SLACK)
 #define DECODE_BUDGET (64u << 20)
 #define READ_CHUNK (64u << 10)

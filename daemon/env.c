@@ -624,7 +624,7 @@ static int env_agent_message(struct env *e, const Fnguard__V1__AgentMessage *m, 
 			snprintf(why, whylen, "agent: result for an invocation that is not running");
 			return -EPROTO;
 		}
-		if (m->result->response.len > AGENT_PAYLOAD_MAX) {
+		if (m->result->response.len > FNGUARD_PAYLOAD_MAX) {
 			snprintf(why, whylen, "agent: response over 6 MiB");
 			return -EPROTO;
 		}

@@ -23,7 +23,7 @@ struct inv;
 
 /* Bytes queued for the agent at most: one invoke (6 MiB of payload and its few strings) and
  * the small control frames that may follow it. More means the agent does not read. */
-#define ENV_OUT_MAX (AGENT_PAYLOAD_MAX + (256u << 10))
+#define ENV_OUT_MAX (FNGUARD_PAYLOAD_MAX + (256u << 10))
 
 /* Reads of up to 64 KiB the loop makes for one environment before it serves the others. */
 #define ENV_READS_PER_EVENT 16

@@ -33,6 +33,8 @@
 #include <sys/wait.h>
 
 #include "backend.h"
+#include "config.h"
+#include "fnguard_api.h"
 #include "fnguard_genl.h"
 #include "fnguardd.h"
 #include "log.h"
@@ -191,172 +193,28 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: fnguardd [--socket PATH] [--state-dir DIR] [--config FILE] [--foreground]\n"
 		"                [-n] [-v]\n"
+		"       fnguardd --check-config FILE\n"
 		"\n"
 		"The fnguard host daemon: registers functions, runs their invocations in confined\n"
 		"execution environments, and streams telemetry (fnguard events).\n"
 		"\n"
-		"  --socket PATH     API socket (default " FNGUARDD_SOCKET ")\n"
-		"  --state-dir DIR   registered functions are kept here (default " FNGUARDD_STATE ")\n"
-		"  --config FILE     settings, one 'key: value' per line:\n"
-		"                      export_path: FILE          JSON-lines event file (rotated)\n"
-		"                      export_rotate_bytes: N     (default 67108864)\n"
-		"                      export_keep: N             rotated files kept (default 5)\n"
-		"                      max_envs_per_function: N   (default 4)\n"
-		"                      queue_max: N               waiting invocations per function (64)\n"
-		"                      uid_range: FIRST:COUNT     every environment's own uid and\n"
-		"                                                 gid come from here; no user, group\n"
-		"                                                 or subordinate id may be in it\n"
-		"                                                 (default 2000000000:65536)\n"
-		"                      pin_dir: DIR               on bpffs (/sys/fs/bpf/fnguardd)\n"
-		"                      qemu: FILE                 (qemu-system-x86_64 in PATH)\n"
-		"                      microvm_kernel: FILE       guest kernel (the one make deps\n"
-		"                                                 caches in /var/cache/fnguard)\n"
-		"                      microvm_initrd: FILE       guest image (make guest-initrd;\n"
-		"                                                 default: guest/ beside fnguardd)\n"
-		"                      microvm_accel: auto|kvm|tcg  (auto: KVM if a probe guest\n"
-		"                                                 runs under it, else TCG)\n"
-		"                      microvm_boot_timeout: SECONDS  a guest not ready by then is\n"
-		"                                                 stopped (default 30 KVM, 120 TCG)\n"
-		"  --foreground      stay in the foreground and log to stderr\n"
-		"  -n                check the configuration, print 'configuration OK', exit\n"
-		"  -v                debug logging\n"
-		"\n"
-		"Examples:\n"
-		"  fnguardd --foreground\n"
-		"  fnguardd --socket /tmp/fng.sock --state-dir /tmp/fng-state --foreground\n");
-}
-
-/*
- * Where microVM environments find QEMU, the guest kernel and the guest image unless the
- * configuration says: qemu-system-x86_64 in PATH, the kernel 'make deps' caches, and
- * guest/microvm-initrd.cpio.gz beside this binary (how 'make' lays out build/).
- */
-static void microvm_defaults(void)
-{
-	static char qemu[512], kernel[512], initrd[512];
-	const char *path = getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin";
-	char abi[128] = "", self[400], *slash;
-	ssize_t n;
-	FILE *f;
-
-	for (const char *p = path; *p;) {
-		size_t len = strcspn(p, ":");
-
-		snprintf(qemu, sizeof(qemu), "%.*s/qemu-system-x86_64", (int)len, p);
-		if (!access(qemu, X_OK)) {
-			D.cfg.qemu = qemu;
-			break;
-		}
-		p += len + (p[len] == ':');
-	}
-	f = fopen("/var/cache/fnguard/abi", "re");
-	if (f) {
-		if (fgets(abi, sizeof(abi), f))
-			abi[strcspn(abi, "\n")] = 0;
-		fclose(f);
-	}
-	if (abi[0]) {
-		snprintf(kernel, sizeof(kernel), "/var/cache/fnguard/%s/vmlinuz", abi);
-		D.cfg.microvm_kernel = kernel;
-	}
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = 0;
-		slash = strrchr(self, '/');
-		if (slash) {
-			*slash = 0;
-			snprintf(initrd, sizeof(initrd), "%s/guest/microvm-initrd.cpio.gz", self);
-			D.cfg.microvm_initrd = initrd;
-		}
-	}
-}
-
-static int config_set(const char *key, const char *val, int line, const char *file)
-{
-	char *end;
-	unsigned long long n = strtoull(val, &end, 10);
-	bool num = *val && !*end;
-
-	if (!strcmp(key, "export_path"))
-		D.cfg.export_path = strdup(val);
-	else if (!strcmp(key, "pin_dir"))
-		D.cfg.pin_dir = strdup(val);
-	else if (!strcmp(key, "export_rotate_bytes") && num && n)
-		D.cfg.export_rotate_bytes = n;
-	else if (!strcmp(key, "export_keep") && num && n && n < 1000)
-		D.cfg.export_keep = (unsigned)n;
-	else if (!strcmp(key, "max_envs_per_function") && num && n && n < 10000)
-		D.cfg.max_envs_per_function = (unsigned)n;
-	else if (!strcmp(key, "queue_max") && num && n && n < 1000000)
-		D.cfg.queue_max = (unsigned)n;
-	else if (!strcmp(key, "qemu"))
-		D.cfg.qemu = strdup(val);
-	else if (!strcmp(key, "microvm_kernel"))
-		D.cfg.microvm_kernel = strdup(val);
-	else if (!strcmp(key, "microvm_initrd"))
-		D.cfg.microvm_initrd = strdup(val);
-	else if (!strcmp(key, "microvm_boot_timeout") && num && n && n <= 3600)
-		D.cfg.microvm_boot_timeout_s = (unsigned)n;
-	else if (!strcmp(key, "microvm_accel") &&
-		 (!strcmp(val, "auto") || !strcmp(val, "kvm") || !strcmp(val, "tcg")))
-		D.cfg.microvm_accel = !strcmp(val, "kvm")   ? MICROVM_ACCEL_KVM
-				      : !strcmp(val, "tcg") ? MICROVM_ACCEL_TCG
-							    : MICROVM_ACCEL_AUTO;
-	else if (!strcmp(key, "uid_range")) {
-		char why[200];
-
-		if (uid_range_parse(&D.uids, val, why, sizeof(why))) {
-			fprintf(stderr, "fnguardd: %s:%d: uid_range: %s\n", file, line, why);
-			return -EINVAL;
-		}
-	} else if (!strcmp(key, "run_as")) {
-		/* One shared user let one tenant read another's VMM: refused, not ignored. */
-		fprintf(stderr,
-			"fnguardd: %s:%d: run_as is no longer used: every environment runs as a uid "
-			"and gid of its own from uid_range (default %u:%u); remove the line\n",
-			file, line, UID_RANGE_FIRST_DEFAULT, UID_RANGE_COUNT_DEFAULT);
-		return -EINVAL;
-	} else {
-		fprintf(stderr, "fnguardd: %s:%d: unknown key or bad value: %s: %s\n", file, line,
-			key, val);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int config_load(const char *file)
-{
-	char buf[1024], *k, *v, *e;
-	int line = 0, err = 0;
-	FILE *f = fopen(file, "re");
-
-	if (!f) {
-		fprintf(stderr, "fnguardd: %s: %s\n", file, strerror(errno));
-		return -errno;
-	}
-	while (fgets(buf, sizeof(buf), f)) {
-		line++;
-		k = buf + strspn(buf, " \t");
-		if (*k == '#' || *k == '\n' || !*k)
-			continue;
-		v = strchr(k, ':');
-		if (!v) {
-			fprintf(stderr, "fnguardd: %s:%d: want 'key: value'\n", file, line);
-			err = -EINVAL;
-			continue;
-		}
-		*v++ = 0;
-		v += strspn(v, " \t");
-		for (e = v + strlen(v); e > v && strchr(" \t\r\n", e[-1]); e--)
-			;
-		*e = 0;
-		for (e = k + strlen(k); e > k && strchr(" \t", e[-1]); e--)
-			;
-		*e = 0;
-		err = config_set(k, v, line, file) ?: err;
-	}
-	fclose(f);
-	return err;
+		"  --socket PATH        API socket (else $" FNGUARD_SOCKET_ENV
+		", else " FNGUARD_SOCKET_DEFAULT ")\n"
+		"  --state-dir DIR      registered functions are kept here "
+		"(default " FNGUARD_STATE_DIR_DEFAULT ")\n"
+		"  --config FILE        the settings below, from a YAML file\n"
+		"  --check-config FILE  check FILE, print 'configuration OK' or every problem\n"
+		"                       as FILE:LINE:COLUMN: message, exit 0 or 1\n"
+		"  -n                   check the --config file the same way, and exit\n"
+		"  --foreground         stay in the foreground and log to stderr\n"
+		"  -v                   debug logging\n"
+		"\n");
+	config_help(f);
+	fprintf(f, "\n"
+		   "Examples:\n"
+		   "  fnguardd --foreground\n"
+		   "  fnguardd --socket /tmp/fng.sock --state-dir /tmp/fng-state --foreground\n"
+		   "  fnguardd --check-config /etc/fnguard/fnguardd.conf\n");
 }
 
 /* Pinned enforcement needs bpffs; mount it where it is expected if nobody did. */
@@ -555,22 +413,22 @@ static void stop(void)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"socket", required_argument, NULL, 's'}, {"state-dir", required_argument, NULL, 'd'},
-	    {"config", required_argument, NULL, 'c'}, {"foreground", no_argument, NULL, 'f'},
-	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
+	    {"socket", required_argument, NULL, 's'},
+	    {"state-dir", required_argument, NULL, 'd'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"check-config", required_argument, NULL, 'C'},
+	    {"foreground", no_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	bool foreground = false, check = false;
 	const char *config = NULL;
 	int c, verbose = 0;
 
-	D.cfg.socket_path = getenv("FNGUARD_SOCKET") ? getenv("FNGUARD_SOCKET") : FNGUARDD_SOCKET;
-	D.cfg.state_dir = FNGUARDD_STATE;
-	D.cfg.max_envs_per_function = 4;
-	D.cfg.queue_max = 64;
-	D.uids.first = UID_RANGE_FIRST_DEFAULT;
-	D.uids.count = UID_RANGE_COUNT_DEFAULT;
-	D.cfg.pin_dir = "/sys/fs/bpf/fnguardd";
-	microvm_defaults();
+	D.cfg.socket_path =
+	    getenv(FNGUARD_SOCKET_ENV) ? getenv(FNGUARD_SOCKET_ENV) : FNGUARD_SOCKET_DEFAULT;
+	D.cfg.state_dir = FNGUARD_STATE_DIR_DEFAULT;
+	config_defaults(&D.cfg, &D.uids);
 	log_init("fnguardd", 0);
 	while ((c = getopt_long(argc, argv, "s:d:c:fnvh", opts, NULL)) != -1) {
 		switch (c) {
@@ -586,6 +444,9 @@ int main(int argc, char **argv)
 		case 'f':
 			foreground = true;
 			break;
+		case 'C':
+			config = optarg;
+			/* fall through */
 		case 'n':
 			check = true;
 			break;
@@ -605,8 +466,17 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (config && config_load(config))
-		return 1;
+	if (config) {
+		struct policy_diags diags;
+		int err;
+
+		policy_diags_init(&diags);
+		err = config_load(&D.cfg, &D.uids, config, &diags);
+		policy_diags_print(&diags, stderr);
+		policy_diags_free(&diags);
+		if (err)
+			return 1;
+	}
 	if (check) {
 		printf("configuration OK\n");
 		return 0;

@@ -3,7 +3,8 @@
  * fnguardd: what the daemon's files share. One thread, one epoll loop: every file descriptor the
  * daemon waits on is a struct watch, and nothing blocks but epoll_wait().
  *
- *   fnguardd.c     main, configuration, the loop, signals, shutdown, kernel events
+ *   fnguardd.c     main, the loop, signals, shutdown, kernel events
+ *   config.c       the settings (one table); config_load.c reads the configuration file
  *   control.c      the API socket: clients, credentials, requests, responses, subscriptions
  *   functions.c    registered functions and their state on disk
  *   env.c          environments: the pool, the agent channel, invocations, timeouts
@@ -30,8 +31,6 @@
 #include "wire.h"
 
 #define FNGUARDD_VERSION "0.1"
-#define FNGUARDD_SOCKET "/run/fnguard/fnguard.sock"
-#define FNGUARDD_STATE "/var/lib/fnguard"
 
 struct watch {
 	int fd;

@@ -152,12 +152,22 @@ struct fng_policy {
 	struct fng_syscalls syscalls;
 };
 
-/* Diagnostics: every problem of one or more loads, in file, line and column order per load. */
+/*
+ * Diagnostics: every problem of one or more loads, in file, line and column order per load.
+ * A note belongs to the error before it and says more about it, at another place (where the
+ * flow mapping a syntax error is in began, say); it is kept right after its error.
+ */
+enum policy_diag_severity {
+	POLICY_DIAG_ERROR = 0,
+	POLICY_DIAG_NOTE = 1,
+};
+
 struct policy_diag {
 	char *file;
 	uint32_t line; /* 1-based; 0: the file as a whole */
 	uint32_t col;  /* 1-based; 0 when line is 0 */
 	char *msg;
+	enum policy_diag_severity severity;
 };
 
 struct policy_diags {
@@ -167,8 +177,31 @@ struct policy_diags {
 
 void policy_diags_init(struct policy_diags *d);
 void policy_diags_free(struct policy_diags *d);
-/* Prints every entry as "FILE:LINE:COLUMN: message\n" ("FILE: message\n" for line 0). 0 or -EIO. */
+/*
+ * Prints every entry as "FILE:LINE:COLUMN: message\n" ("FILE: message\n" for line 0), a note
+ * as "FILE:LINE:COLUMN: note: message\n". 0 or -EIO.
+ */
 int policy_diags_print(const struct policy_diags *d, FILE *f);
+
+/*
+ * For readers of other YAML files (the daemon's configuration): the same diagnostics.
+ * policy_diags_add() appends an error, policy_diags_add_note() a note to the error before it;
+ * 0 or -ENOMEM.
+ */
+int policy_diags_add(struct policy_diags *d, const char *file, uint32_t line, uint32_t col,
+		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int policy_diags_add_note(struct policy_diags *d, const char *file, uint32_t line, uint32_t col,
+			  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/*
+ * The error of a libyaml parser that failed on buf[0..len): "YAML syntax error: PROBLEM" where
+ * libyaml stopped, and a note where the construct it was reading began ("this flow mapping
+ * began here"), when that is elsewhere. 0 or -ENOMEM.
+ */
+struct yaml_parser_s;
+int policy_diags_add_yaml_error(struct policy_diags *d, const char *file,
+				const struct yaml_parser_s *y, const char *buf, size_t len);
+/* The candidate close enough to a misspelt word to suggest ("did you mean"), or NULL. */
+const char *policy_suggest(const char *word, const char *const *cands, size_t n);
 
 /*
  * Loading. Each returns 0 and sets *out on success; on failure *out is NULL, the problems

@@ -35,18 +35,20 @@ int policy_diags_print(const struct policy_diags *d, FILE *f)
 	for (i = 0; i < d->n; i++) {
 		const struct policy_diag *e = &d->v[i];
 
+		const char *label = e->severity == POLICY_DIAG_NOTE ? "note: " : "";
+
 		if (e->line)
-			fprintf(f, "%s:%u:%u: %s\n", e->file, e->line, e->col, e->msg);
+			fprintf(f, "%s:%u:%u: %s%s\n", e->file, e->line, e->col, label, e->msg);
 		else
-			fprintf(f, "%s: %s\n", e->file, e->msg);
+			fprintf(f, "%s: %s%s\n", e->file, label, e->msg);
 	}
 	if (fflush(f) == EOF || ferror(f))
 		return -EIO;
 	return 0;
 }
 
-static int diags_append(struct policy_diags *d, const char *file, uint32_t line, uint32_t col,
-			char *msg)
+static int diags_append(struct policy_diags *d, enum policy_diag_severity sev, const char *file,
+			uint32_t line, uint32_t col, char *msg)
 {
 	struct policy_diag *e;
 
@@ -66,27 +68,48 @@ static int diags_append(struct policy_diags *d, const char *file, uint32_t line,
 	e->line = line;
 	e->col = line ? col : 0;
 	e->msg = msg;
+	e->severity = sev;
 	d->n++;
 	return 0;
+}
+
+static int diags_vadd(struct policy_diags *d, enum policy_diag_severity sev, const char *file,
+		      uint32_t line, uint32_t col, const char *fmt, va_list ap)
+{
+	char *msg = NULL;
+	int r;
+
+	if (!d)
+		return 0;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		return -ENOMEM;
+	r = diags_append(d, sev, file, line, col, msg);
+	if (r)
+		free(msg);
+	return r;
 }
 
 int policy_diags_add(struct policy_diags *d, const char *file, uint32_t line, uint32_t col,
 		     const char *fmt, ...)
 {
-	char *msg = NULL;
 	va_list ap;
 	int r;
 
-	if (!d)
-		return 0;
 	va_start(ap, fmt);
-	r = vasprintf(&msg, fmt, ap);
+	r = diags_vadd(d, POLICY_DIAG_ERROR, file, line, col, fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
-	r = diags_append(d, file, line, col, msg);
-	if (r)
-		free(msg);
+	return r;
+}
+
+int policy_diags_add_note(struct policy_diags *d, const char *file, uint32_t line, uint32_t col,
+			  const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = diags_vadd(d, POLICY_DIAG_NOTE, file, line, col, fmt, ap);
+	va_end(ap);
 	return r;
 }
 
@@ -113,7 +136,7 @@ static void pctx_vreport(struct pctx *c, uint32_t line, uint32_t col, const char
 	} else {
 		msg = body;
 	}
-	if (!msg || diags_append(c->diags, c->file, line, col, msg)) {
+	if (!msg || diags_append(c->diags, POLICY_DIAG_ERROR, c->file, line, col, msg)) {
 		free(msg);
 		c->oom = 1;
 	}
@@ -128,6 +151,19 @@ void pctx_report(struct pctx *c, uint32_t line, uint32_t col, const char *fmt, .
 	va_end(ap);
 }
 
+void pctx_note(struct pctx *c, uint32_t line, uint32_t col, const char *fmt, ...)
+{
+	va_list ap;
+
+	/* Only after a recorded error: a note alone would say more about nothing. */
+	if (c->full || !c->diags || c->diags->n == c->first_diag)
+		return;
+	va_start(ap, fmt);
+	if (diags_vadd(c->diags, POLICY_DIAG_NOTE, c->file, line, col, fmt, ap))
+		c->oom = 1;
+	va_end(ap);
+}
+
 void pctx_err(struct pctx *c, const struct pnode *n, const char *fmt, ...)
 {
 	va_list ap;
@@ -137,31 +173,57 @@ void pctx_err(struct pctx *c, const struct pnode *n, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Sorts this load's entries by line and column; stable, and they arrive nearly sorted. */
+struct diag_key {
+	uint32_t line, col;
+};
+
+/*
+ * Sorts this load's entries by line and column; stable, and they arrive nearly sorted. A note
+ * sorts at its error's place, so it stays right after it.
+ */
 void policy_diags_finish(struct pctx *c)
 {
 	struct policy_diags *d = c->diags;
-	size_t i, j;
+	struct diag_key *key;
+	size_t i, j, n;
 
 	if (!d)
 		return;
-	for (i = c->first_diag + 1; i < d->n; i++) {
-		struct policy_diag e = d->v[i];
+	n = d->n - c->first_diag;
+	key = n ? calloc(n, sizeof(*key)) : NULL;
+	if (key) {
+		for (i = 0; i < n; i++) {
+			const struct policy_diag *e = &d->v[c->first_diag + i];
 
-		for (j = i; j > c->first_diag; j--) {
-			const struct policy_diag *p = &d->v[j - 1];
-
-			if (p->line < e.line || (p->line == e.line && p->col <= e.col))
-				break;
-			d->v[j] = *p;
+			if (e->severity == POLICY_DIAG_NOTE && i)
+				key[i] = key[i - 1];
+			else
+				key[i] = (struct diag_key){e->line, e->col};
 		}
-		d->v[j] = e;
+		for (i = 1; i < n; i++) {
+			struct policy_diag e = d->v[c->first_diag + i];
+			struct diag_key k = key[i];
+
+			for (j = i; j > 0; j--) {
+				const struct diag_key *p = &key[j - 1];
+
+				if (p->line < k.line || (p->line == k.line && p->col <= k.col))
+					break;
+				d->v[c->first_diag + j] = d->v[c->first_diag + j - 1];
+				key[j] = *p;
+			}
+			d->v[c->first_diag + j] = e;
+			key[j] = k;
+		}
+		free(key);
+	} else if (n) {
+		c->oom = 1;
 	}
 	if (c->full) {
 		char *msg = NULL;
 
 		if (asprintf(&msg, "too many errors; stopped after %d", FNG_POLICY_MAX_DIAGS) < 0 ||
-		    diags_append(d, c->file, 0, 0, msg)) {
+		    diags_append(d, POLICY_DIAG_ERROR, c->file, 0, 0, msg)) {
 			free(msg);
 			c->oom = 1;
 		}

@@ -71,9 +71,10 @@ struct pctx {
 };
 
 /* policy_diag.c */
-int policy_diags_add(struct policy_diags *d, const char *file, uint32_t line, uint32_t col,
-		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void pctx_report(struct pctx *c, uint32_t line, uint32_t col, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* A note to the problem reported last (not counted as one). */
+void pctx_note(struct pctx *c, uint32_t line, uint32_t col, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* A problem with the value at n, prefixed with the current key path. */
 void pctx_err(struct pctx *c, const struct pnode *n, const char *fmt, ...)
@@ -178,8 +179,7 @@ const char *policy_family_hint(const char *word);
 
 /* Optimal string alignment distance; large when either string is longer than 64 bytes. */
 unsigned policy_edit_distance(const char *a, const char *b);
-/* The candidate close enough to word to suggest, or NULL. */
-const char *policy_suggest(const char *word, const char *const *cands, size_t n);
+/* policy_suggest() is in policy.h. */
 bool policy_suggest_close(const char *word, unsigned distance);
 
 /* Sections (policy_validate.c, policy_network.c, policy_syscalls.c). */

@@ -73,24 +73,70 @@ static void offset_position(const char *buf, size_t len, size_t off, uint32_t *l
 	*col = (uint32_t)(off - start) + 1;
 }
 
-static void report_syntax(struct pctx *c, const yaml_parser_t *y, const char *buf, size_t len)
-{
-	const char *problem = y->problem ? y->problem : "unknown error";
+/*
+ * What a parser error says, as compilers say it: the problem where libyaml stopped, and, in a
+ * note, where the construct it was reading began (libyaml's context mark), when elsewhere.
+ */
+struct yaml_syntax {
 	uint32_t line, col;
+	const char *problem;
+	uint32_t note_line, note_col; /* 0: no note */
+	char note[96];
+};
 
+static void yaml_syntax_of(const yaml_parser_t *y, const char *buf, size_t len,
+			   struct yaml_syntax *s)
+{
+	const char *ctx = y->context, *what;
+
+	memset(s, 0, sizeof(*s));
+	s->problem = y->problem ? y->problem : "unknown error";
 	if (y->error == YAML_READER_ERROR) {
-		offset_position(buf, len, y->problem_offset, &line, &col);
-		pctx_report(c, line, col, "YAML syntax error: %s", problem);
+		offset_position(buf, len, y->problem_offset, &s->line, &s->col);
 		return;
 	}
-	line = (uint32_t)y->problem_mark.line + 1;
-	col = (uint32_t)y->problem_mark.column + 1;
-	if (y->context)
-		pctx_report(c, line, col, "YAML syntax error: %s (%s at line %zu, column %zu)",
-			    problem, y->context, y->context_mark.line + 1,
-			    y->context_mark.column + 1);
+	s->line = (uint32_t)y->problem_mark.line + 1;
+	s->col = (uint32_t)y->problem_mark.column + 1;
+	if (!ctx || (y->context_mark.line == y->problem_mark.line &&
+		     y->context_mark.column == y->problem_mark.column))
+		return;
+	/* libyaml's contexts read "while parsing a flow mapping", "while scanning an anchor" */
+	what = ctx;
+	if (!strncmp(what, "while parsing ", 14))
+		what += 14;
+	else if (!strncmp(what, "while scanning ", 15))
+		what += 15;
+	if (!strncmp(what, "a ", 2))
+		snprintf(s->note, sizeof(s->note), "this %s began here", what + 2);
+	else if (!strncmp(what, "an ", 3))
+		snprintf(s->note, sizeof(s->note), "this %s began here", what + 3);
 	else
-		pctx_report(c, line, col, "YAML syntax error: %s", problem);
+		snprintf(s->note, sizeof(s->note), "%s: from here", ctx);
+	s->note_line = (uint32_t)y->context_mark.line + 1;
+	s->note_col = (uint32_t)y->context_mark.column + 1;
+}
+
+static void report_syntax(struct pctx *c, const yaml_parser_t *y, const char *buf, size_t len)
+{
+	struct yaml_syntax s;
+
+	yaml_syntax_of(y, buf, len, &s);
+	pctx_report(c, s.line, s.col, "YAML syntax error: %s", s.problem);
+	if (s.note_line)
+		pctx_note(c, s.note_line, s.note_col, "%s", s.note);
+}
+
+int policy_diags_add_yaml_error(struct policy_diags *d, const char *file,
+				const struct yaml_parser_s *y, const char *buf, size_t len)
+{
+	struct yaml_syntax s;
+	int r;
+
+	yaml_syntax_of(y, buf, len, &s);
+	r = policy_diags_add(d, file, s.line, s.col, "YAML syntax error: %s", s.problem);
+	if (!r && s.note_line)
+		r = policy_diags_add_note(d, file, s.note_line, s.note_col, "%s", s.note);
+	return r;
 }
 
 static bool check_node_props(struct pctx *c, const yaml_mark_t *m, const yaml_char_t *anchor,

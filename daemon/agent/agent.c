@@ -255,7 +255,7 @@ static int invocation_start(struct agent *a, const Fnguard__V1__AgentInvoke *inv
 
 	snprintf(a->id, sizeof(a->id), "%s", inv->invocation);
 	a->deadline_ms = inv->deadline_unix_ms;
-	if (inv->payload.len > AGENT_PAYLOAD_MAX || !inv->handler || inv->handler[0] != '/')
+	if (inv->payload.len > FNGUARD_PAYLOAD_MAX || !inv->handler || inv->handler[0] != '/')
 		return -EINVAL;
 	a->payload = malloc(inv->payload.len ? inv->payload.len : 1);
 	if (!a->payload)
@@ -344,7 +344,7 @@ static void invocation_stdout(struct agent *a)
 	ssize_t n;
 
 	while ((n = read(a->out, buf, sizeof(buf))) > 0) {
-		size_t room = AGENT_PAYLOAD_MAX - a->resp_len, take = (size_t)n < room ? (size_t)n : room;
+		size_t room = FNGUARD_PAYLOAD_MAX - a->resp_len, take = (size_t)n < room ? (size_t)n : room;
 		uint8_t *p;
 
 		if ((size_t)n > room)

@@ -20,10 +20,9 @@
 #include <sys/types.h>
 
 #include "cgroup.h"
+#include "fnguard_api.h" /* FNGUARD_PAYLOAD_MAX: the payload and response limit */
 #include "policy.h"
 
-/* Payload and response limit (docs/policy.md, the Lambda synchronous limit). */
-#define AGENT_PAYLOAD_MAX (6u << 20)
 /* stderr is cut into lines of at most this many bytes. */
 #define AGENT_LOG_LINE_MAX 16384
 

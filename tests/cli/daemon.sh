@@ -30,7 +30,7 @@ export FNGUARD_SOCKET=$tmp/fnguard.sock
 printf 'pin_dir: %s\n' "$pin" >"$tmp/fnguardd.conf"
 check "fnguardd -n checks the configuration" sh -c "'$fngd' -n --config '$tmp/fnguardd.conf' | grep -qx 'configuration OK'"
 printf 'bogus: 1\n' >"$tmp/bad.conf"
-check "a bad configuration is refused, naming the line" sh -c "! '$fngd' -n --config '$tmp/bad.conf' 2>&1 | grep -q OK && '$fngd' -n --config '$tmp/bad.conf' 2>&1 | grep -q 'bad.conf:1: unknown key'"
+check "a bad configuration is refused, naming the line" sh -c "! '$fngd' -n --config '$tmp/bad.conf' 2>&1 | grep -q OK && '$fngd' -n --config '$tmp/bad.conf' 2>&1 | grep -q 'bad.conf:1:1: unknown key'"
 "$fngd" --foreground --config "$tmp/fnguardd.conf" --state-dir "$tmp/state" 2>"$tmp/log" &
 dpid=$!
 daemon_pid=$dpid

@@ -66,6 +66,13 @@ check "policy check: an invalid file exits 1" test "$rc" -eq 1
 check "policy check: every error as FILE:LINE:COLUMN: message, on stderr" \
 	test "$err" = "$bad_errors" -a -z "$out"
 
+# A YAML syntax error names where it was found and, in a note, where the construct began.
+printf 'apiVersion: fnguard/v1\nfiles: {default: deny,\n  rules: []\nmode: audit\n' >"$tmp/flow.yaml"
+run policy check "$tmp/flow.yaml"
+check "policy check: a syntax error, then a note where the flow mapping began" \
+	test "$rc" -eq 1 -a -z "$out" -a "$err" = "$tmp/flow.yaml:4:1: YAML syntax error: did not find expected ',' or '}'
+$tmp/flow.yaml:2:8: note: this flow mapping began here"
+
 run policy check "$tmp/good.yaml" "$tmp/bad.yaml" "$tmp/good.yaml"
 check "policy check: one invalid file among valid ones exits 1" test "$rc" -eq 1
 check "policy check: valid files are confirmed, in order" \

@@ -76,6 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fng_policy *p = NULL;
 	char *buf = NULL;
 	size_t len = 0, i;
+	uint32_t last;
 	FILE *f;
 	int r;
 
@@ -92,12 +93,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(buf);
 	} else {
 		/* every refusal says why, and where */
-		CHECK(!p && d.n > 0);
-		for (i = 0; i < d.n; i++) {
+		CHECK(!p && d.n > 0 && d.v[0].severity == POLICY_DIAG_ERROR);
+		for (i = 0, last = 0; i < d.n; i++) {
 			CHECK(d.v[i].msg && d.v[i].msg[0]);
 			CHECK(d.v[i].line == 0 || d.v[i].col > 0);
-			if (i && d.v[i].line && d.v[i - 1].line)
-				CHECK(d.v[i - 1].line <= d.v[i].line);
+			/* errors in line order; a note (anywhere) follows its error */
+			if (d.v[i].severity == POLICY_DIAG_NOTE)
+				continue;
+			if (d.v[i].line && last)
+				CHECK(last <= d.v[i].line);
+			if (d.v[i].line)
+				last = d.v[i].line;
 		}
 		buf = NULL;
 		f = open_memstream(&buf, &len);

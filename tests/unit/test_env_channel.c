@@ -121,7 +121,7 @@ static void drain(struct env *e, int peer, uint8_t *got, size_t want)
 
 static void test_big_frame_in_parts(void **state)
 {
-	size_t len = AGENT_PAYLOAD_MAX + 100;
+	size_t len = FNGUARD_PAYLOAD_MAX + 100;
 	uint8_t *frame = pattern(len, 7), *copy = malloc(len), *got = malloc(len);
 	struct env e;
 	int peer;
@@ -148,7 +148,7 @@ static void test_big_frame_in_parts(void **state)
 
 static void test_queue_bounded(void **state)
 {
-	size_t len = AGENT_PAYLOAD_MAX + 100;
+	size_t len = FNGUARD_PAYLOAD_MAX + 100;
 	struct env e;
 	int peer;
 

@@ -14,22 +14,48 @@
 static void test_syntax_error_unclosed_flow(void **state)
 {
 	check_errors(API "mode: [enforce\n",
-		     "3:1: YAML syntax error: did not find expected ',' or ']' (while parsing a "
-		     "flow sequence at line 2, column 7)\n");
+		     "3:1: YAML syntax error: did not find expected ',' or ']'\n"
+		     "2:7: note: this flow sequence began here\n");
 }
 
 static void test_syntax_error_tab_indent(void **state)
 {
 	check_errors(API "files:\n\tdefault: deny\n",
-		     "3:1: YAML syntax error: found character that cannot start any token "
-		     "(while scanning for the next token at line 3, column 1)\n");
+		     "3:1: YAML syntax error: found character that cannot start any token\n");
 }
 
 static void test_syntax_error_bad_indent(void **state)
 {
 	check_errors(API "files:\n  default: deny\n mode: audit\n",
-		     "4:2: YAML syntax error: did not find expected key (while parsing a block "
-		     "mapping at line 1, column 1)\n");
+		     "4:2: YAML syntax error: did not find expected key\n"
+		     "1:1: note: this block mapping began here\n");
+}
+
+/* The note says where the construct began, as compilers do (issue 14). */
+static void test_syntax_error_unclosed_flow_mapping(void **state)
+{
+	check_errors(API "files: {default: deny,\n  rules: []\nmode: audit\n",
+		     "4:1: YAML syntax error: did not find expected ',' or '}'\n"
+		     "2:8: note: this flow mapping began here\n");
+}
+
+static void test_syntax_error_unclosed_quote(void **state)
+{
+	check_errors(API "mode: audit\nfunction:\n  name: \"fn\n  version: 1\n",
+		     "6:1: YAML syntax error: found unexpected end of stream\n"
+		     "4:9: note: this quoted scalar began here\n");
+}
+
+/*
+ * Errors are sorted by place, but a note stays right after its error: here the note's place
+ * (2:8) comes before another error's (3:9).
+ */
+static void test_syntax_error_note_after_its_error(void **state)
+{
+	check_errors(API "files: {default: deny,\n  mode: !!str x\n",
+		     "3:9: YAML tags are not allowed ('!!str'): write the plain value\n"
+		     "4:1: YAML syntax error: did not find expected ',' or '}'\n"
+		     "2:8: note: this flow mapping began here\n");
 }
 
 static void test_anchor_and_alias(void **state)
@@ -407,6 +433,9 @@ int main(void)
 	    cmocka_unit_test(test_syntax_error_unclosed_flow),
 	    cmocka_unit_test(test_syntax_error_tab_indent),
 	    cmocka_unit_test(test_syntax_error_bad_indent),
+	    cmocka_unit_test(test_syntax_error_unclosed_flow_mapping),
+	    cmocka_unit_test(test_syntax_error_unclosed_quote),
+	    cmocka_unit_test(test_syntax_error_note_after_its_error),
 	    cmocka_unit_test(test_anchor_and_alias),
 	    cmocka_unit_test(test_anchor_on_mapping),
 	    cmocka_unit_test(test_billion_laughs),

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * Helpers shared by the policy unit tests: load a YAML string and compare every
- * diagnostic, as "LINE:COLUMN: message" lines ("-: message" for the file as a whole),
+ * diagnostic, as "LINE:COLUMN: message" lines ("-: message" for the file as a whole, "note: "
+ * before a note's message),
  * with the expected text written by hand from docs/policy.md.
  */
 #ifndef FNGUARD_TEST_POLICY_UTIL_H
@@ -37,10 +38,12 @@ static inline char *policy_diags_of_len(const char *buf, size_t len, int *ret)
 	assert_non_null(f);
 	for (i = 0; i < d.n; i++) {
 		assert_string_equal(d.v[i].file, "p.yaml");
+		const char *label = d.v[i].severity == POLICY_DIAG_NOTE ? "note: " : "";
+
 		if (d.v[i].line)
-			fprintf(f, "%u:%u: %s\n", d.v[i].line, d.v[i].col, d.v[i].msg);
+			fprintf(f, "%u:%u: %s%s\n", d.v[i].line, d.v[i].col, label, d.v[i].msg);
 		else
-			fprintf(f, "-: %s\n", d.v[i].msg);
+			fprintf(f, "-: %s%s\n", label, d.v[i].msg);
 	}
 	fclose(f);
 	if (*ret == 0)

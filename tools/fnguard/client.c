@@ -26,10 +26,10 @@ const char *client_socket_path(const char *opt)
 
 	if (opt && *opt)
 		return opt;
-	env = getenv(CLIENT_SOCKET_ENV);
+	env = getenv(FNGUARD_SOCKET_ENV);
 	if (env && *env)
 		return env;
-	return CLIENT_SOCKET_DEFAULT;
+	return FNGUARD_SOCKET_DEFAULT;
 }
 
 /* Every failure goes through here: kept in c->err, printed once unless the caller is quiet. */

@@ -18,13 +18,10 @@
 #include <stdio.h>
 
 #include "fnguard/v1/api.pb-c.h"
+#include "fnguard_api.h" /* the socket's default and variable, the payload limit */
 
 struct json_writer;
 
-#define CLIENT_SOCKET_DEFAULT "/run/fnguard/fnguard.sock"
-#define CLIENT_SOCKET_ENV "FNGUARD_SOCKET"
-/* A payload and a response are at most 6 MiB each (docs/policy.md, the Lambda limit). */
-#define CLIENT_PAYLOAD_MAX (6u << 20)
 /* Longest NAME and VERSION of NAME[:VERSION] (docs/policy.md), without the NUL. */
 #define CLIENT_NAME_MAX 63
 #define CLIENT_VERSION_MAX 64

@@ -28,7 +28,7 @@ static void usage_envs(FILE *f)
 	    "  --json          JSON lines instead: one object per environment and line, with the\n"
 	    "                  keys id, function, version, kind, state, age_ns and invocations\n"
 	    "  --socket PATH   the daemon's socket (else $FNGUARD_SOCKET, else\n"
-	    "                  " CLIENT_SOCKET_DEFAULT ")\n"
+	    "                  " FNGUARD_SOCKET_DEFAULT ")\n"
 	    "  -h, --help      show this help\n"
 	    "\n"
 	    "Exit status: 0 listed, 1 failed, 2 usage, 3 the daemon is unreachable.\n"

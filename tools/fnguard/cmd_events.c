@@ -42,7 +42,7 @@ static void usage_events(FILE *f)
 	       "  -t, --type TYPE   only events of this type; repeat it or separate types with\n"
 	       "                    commas. Types: " TELEMETRY_TYPES "\n"
 	       "  --socket PATH     the daemon's socket (else $FNGUARD_SOCKET, else\n"
-	       "                    " CLIENT_SOCKET_DEFAULT ")\n"
+	       "                    " FNGUARD_SOCKET_DEFAULT ")\n"
 	       "  -h, --help        show this help\n"
 	       "\n"
 	       "Exit status: 0 (also when the reader of the output goes away), 1 the daemon ended\n"

@@ -44,7 +44,7 @@ static void usage_function(FILE *f)
 	       "  fnguard function remove thumbnailer:3\n"
 	       "\n"
 	       "The daemon's socket is --socket PATH, else $FNGUARD_SOCKET, "
-	       "else\n" CLIENT_SOCKET_DEFAULT ".\n"
+	       "else\n" FNGUARD_SOCKET_DEFAULT ".\n"
 	       "Exit status: 0 done, 1 failed, 2 usage, 3 the daemon is unreachable.\n");
 }
 
@@ -63,7 +63,7 @@ static void usage_register(FILE *f)
 	    "\n"
 	    "Options:\n"
 	    "  --socket PATH   the daemon's socket (else $FNGUARD_SOCKET, else\n"
-	    "                  " CLIENT_SOCKET_DEFAULT ")\n"
+	    "                  " FNGUARD_SOCKET_DEFAULT ")\n"
 	    "  -h, --help      show this help\n"
 	    "\n"
 	    "Exit status: 0 registered, 1 the policy is invalid or the daemon refused it,\n"
@@ -87,7 +87,7 @@ static void usage_list(FILE *f)
 		"                  keys name, version, kind, handler, code_dir and registered\n"
 		"                  (RFC 3339, UTC, nanoseconds); nothing when none is registered\n"
 		"  --socket PATH   the daemon's socket (else $FNGUARD_SOCKET, else\n"
-		"                  " CLIENT_SOCKET_DEFAULT ")\n"
+		"                  " FNGUARD_SOCKET_DEFAULT ")\n"
 		"  -h, --help      show this help\n"
 		"\n"
 		"Exit status: 0 listed, 1 failed, 2 usage, 3 the daemon is unreachable.\n"
@@ -107,7 +107,7 @@ static void usage_remove(FILE *f)
 		"\n"
 		"Options:\n"
 		"  --socket PATH   the daemon's socket (else $FNGUARD_SOCKET, else\n"
-		"                  " CLIENT_SOCKET_DEFAULT ")\n"
+		"                  " FNGUARD_SOCKET_DEFAULT ")\n"
 		"  -h, --help      show this help\n"
 		"\n"
 		"Exit status: 0 removed, 1 failed (e.g. no such function), 2 usage,\n"

@@ -42,7 +42,7 @@ static void usage_invoke(FILE *f)
 	    "                         JSON line like the 'invocation' events of 'fnguard events'\n"
 	    "                         (duration, cold start, memory, CPU, outcome, denials)\n"
 	    "  --socket PATH          the daemon's socket (else $FNGUARD_SOCKET, else\n"
-	    "                         " CLIENT_SOCKET_DEFAULT ")\n"
+	    "                         " FNGUARD_SOCKET_DEFAULT ")\n"
 	    "  -h, --help             show this help\n"
 	    "\n"
 	    "Exit status: 0 the function succeeded (outcome ok; with --async: accepted),\n"
@@ -67,12 +67,12 @@ static int payload_read(const char *file, char **buf, size_t *len)
 		log_warn("invoke: cannot open the payload %s", file);
 		return EXIT_USAGE;
 	}
-	err = client_read_all(fd, CLIENT_PAYLOAD_MAX, buf, len);
+	err = client_read_all(fd, FNGUARD_PAYLOAD_MAX, buf, len);
 	if (!is_stdin)
 		close(fd);
 	if (err == -EFBIG) {
 		log_warnx("invoke: the payload %s is over 6 MiB (%u bytes at most)",
-			  is_stdin ? "on standard input" : file, CLIENT_PAYLOAD_MAX);
+			  is_stdin ? "on standard input" : file, FNGUARD_PAYLOAD_MAX);
 		return EXIT_USAGE;
 	}
 	if (err) {

@@ -21,7 +21,7 @@ static void status_usage(FILE *f)
 		   "Which enforcement backends work on this kernel, and why not where they do not.\n"
 		   "Each answer comes from loading a probe program, not from version numbers.\n"
 		   "Then the daemon's state, when fnguardd answers on the socket (--socket PATH,\n"
-		   "else $FNGUARD_SOCKET, else /run/fnguard/fnguard.sock).\n"
+		   "else $" FNGUARD_SOCKET_ENV ", else " FNGUARD_SOCKET_DEFAULT ").\n"
 		   "\n"
 		   "Examples:\n"
 		   "  fnguard status\n"
