@@ -39,8 +39,12 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN       := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -Wmissing-prototypes \
 	      -Wstrict-prototypes -Wvla
 CFLAGS     ?= -O2 -g
+# libfnguard by concern (lib/*/): every folder is on the include path, so #include "x.h" names a
+# header wherever it lives; which folder may include which is checked by tools/check-layers.
+LIB_DIRS   := base policy enforce telemetry wire
+LIB_INC    := $(patsubst %,-Ilib/%,$(LIB_DIRS))
 ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) -D_GNU_SOURCE -fno-strict-aliasing \
-	      -I$(OUT)/bpf -I$(OUT)/proto -Ilib -Ibpf -Ikmod/uapi -Idaemon -Idaemon/agent \
+	      -I$(OUT)/bpf -I$(OUT)/proto $(LIB_INC) -Ibpf -Ikmod/uapi -Idaemon -Idaemon/agent \
 	      $(PKG_CFLAGS) -MMD -MP
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 # Guest binaries are static: the test kernel's initramfs has no libc of its own.
@@ -60,12 +64,12 @@ BPF_NAMES  := $(patsubst bpf/%.bpf.c,%,$(PROBE_SRCS)) $(if $(ENF_SRCS),fnguard)
 BPF_SKELS  := $(patsubst %,$(OUT)/bpf/%.skel.h,$(BPF_NAMES))
 
 # protobuf definitions (proto/fnguard/v1/*.proto) -> protoc-c C sources under build/proto,
-# compiled into libfnguard like lib/*.c.
+# compiled into libfnguard like lib/*/*.c.
 PROTO_SRCS := $(wildcard proto/fnguard/v1/*.proto)
 PROTO_C    := $(patsubst proto/%.proto,$(OUT)/proto/%.pb-c.c,$(PROTO_SRCS))
 PROTO_H    := $(PROTO_C:.c=.h)
 
-LIB_SRCS   := $(wildcard lib/*.c) $(PROTO_C)
+LIB_SRCS   := $(wildcard $(patsubst %,lib/%/*.c,$(LIB_DIRS))) $(PROTO_C)
 LIB_OBJS   := $(patsubst %.c,$(OUT)/obj/%.o,$(LIB_SRCS))
 SAN_OBJS   := $(patsubst %.c,$(OUT)/san/%.o,$(LIB_SRCS))
 GUEST_OBJS := $(patsubst %.c,$(OUT)/gobj/%.o,$(LIB_SRCS))
@@ -250,7 +254,7 @@ $(OUT)/tests/unit/%: tests/unit/%.c $(OUT)/libfnguardd-san.a $(OUT)/libfnguard-s
 $(OUT)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(BPF_SKELS) $(PROTO_H)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) -std=gnu11 -g -O1 -D_GNU_SOURCE -DFNGUARD_FUZZ -I$(OUT)/bpf -I$(OUT)/proto -Ilib \
+	$(Q)$(CLANG) -std=gnu11 -g -O1 -D_GNU_SOURCE -DFNGUARD_FUZZ -I$(OUT)/bpf -I$(OUT)/proto $(LIB_INC) \
 		-Ibpf -Ikmod/uapi $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
 
