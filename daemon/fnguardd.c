@@ -32,7 +32,7 @@
 #include <sys/vfs.h>
 #include <sys/wait.h>
 
-#include "backend.h"
+#include "kernel_support.h"
 #include "fnguard_genl.h"
 #include "fnguardd.h"
 #include "log.h"

@@ -12,7 +12,6 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "backend.h"
 #include "bpf_backend.h"
 #include "fsutil.h"
 #include "bpf_files.h"

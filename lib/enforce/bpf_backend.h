@@ -40,7 +40,7 @@ int bpf_backend_open(struct bpf_backend **out, int mode, bpf_event_fn fn, void *
 void bpf_backend_close(struct bpf_backend *b);
 
 /* Install @p for @env (first call), or replace the policy in force atomically. @sections
- * (FNG_SEC_* of backend.h) says which sections to enforce; the others are left open. */
+ * (FNG_SEC_* of policy.h) says which sections to enforce; the others are left open. */
 int bpf_backend_env_install(struct bpf_backend *b, struct bpf_env *env,
 			    const struct fng_policy *p, unsigned sections);
 /* Remove the environment's policy and detach its programs. */

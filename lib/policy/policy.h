@@ -206,4 +206,19 @@ struct policy_baseline_entry {
 extern const struct policy_baseline_entry policy_syscall_baseline[];
 extern const size_t policy_syscall_baseline_len;
 
+/* Policy sections, as a bitmask, for "what does this policy need / what can be enforced". */
+enum {
+	FNG_SEC_FILES = 1u << 0,
+	FNG_SEC_EXEC = 1u << 1,
+	FNG_SEC_FAMILIES = 1u << 2,
+	FNG_SEC_EGRESS = 1u << 3, /* egress, loopback, bind */
+	FNG_SEC_SYSCALLS = 1u << 4,
+};
+
+/* Sections of @p that restrict anything (a section that allows everything needs no backend). */
+unsigned policy_sections_needed(const struct fng_policy *p);
+/* A name for one section bit, and a description of what in @p makes it needed. */
+const char *policy_section_name(unsigned sec);
+void policy_section_describe(const struct fng_policy *p, unsigned sec, char *buf, size_t len);
+
 #endif

@@ -24,7 +24,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-#include "backend.h"
+#include "kernel_support.h"
 #include "bpf_backend.h"
 #include "cgroup.h"
 #include "event_json.h"
