@@ -28,6 +28,7 @@
 #include "bpf_backend.h"
 #include "cgroup.h"
 #include "event_json.h"
+#include "fdpass.h"
 #include "log.h"
 #include "plan.h"
 #include "fnguard_genl.h"
