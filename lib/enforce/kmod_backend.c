@@ -307,7 +307,7 @@ int kmod_backend_env_install(struct kmod_backend *k, uint64_t cgroup_id,
 	struct reply r;
 	int err;
 
-	err = bpf_files_collect(p, root_fd, NULL, NULL, &files, &nf, &execs, &nx);
+	err = rules_files_collect(p, root_fd, NULL, NULL, &files, &nf, &execs, &nx);
 	if (err)
 		return err;
 	if (nf > FNGUARD_MAX_RULES || nx > FNGUARD_MAX_RULES) {

@@ -16,7 +16,7 @@
 
 #include "fnguard_abi.h"
 #include "fnguard_genl.h"
-#include "bpf_files.h"
+#include "rules.h"
 #include "policy.h"
 
 struct kmod_backend;
@@ -36,7 +36,7 @@ void kmod_backend_close(struct kmod_backend *k);
 /*
  * Install @p's files, exec and family settings (@conf: built by the caller, as for the BPF
  * maps) for the environment @cgroup_id, or replace its policy in one step. Rule paths are
- * resolved in @root_fd (> 0) or in our root (0), as bpf_files_fill() does.
+ * resolved in @root_fd (> 0) or in our root (0), by rules_files_collect().
  */
 int kmod_backend_env_install(struct kmod_backend *k, uint64_t cgroup_id,
 			     const struct fng_policy_conf *conf, const struct fng_policy *p,
