@@ -16,7 +16,7 @@
 #include "fsutil.h"
 #include "bpf_files.h"
 #include "bpf_net.h"
-#include "kmod_backend.h"
+#include "kmod_client.h"
 #include "log.h"
 #include "fnguard.skel.h"
 
@@ -31,7 +31,7 @@ struct bpf_backend {
 	int n_lsm_links;
 	int file_rules_fd, exec_rules_fd;
 	/* BPF_LSM_KMOD: the module takes the files, exec and family sections. */
-	struct kmod_backend *kmod;
+	struct kmod_client *kmod;
 	uint64_t kmod_base[FNGUARD_CNT_MAX]; /* its counters when we connected */
 	int epfd;			     /* the ring buffer's epoll fd and the module's socket */
 	/* The environments installed through this object: the module's events group carries
@@ -94,18 +94,18 @@ static void on_kmod_event(const struct fng_event *e, void *ctx)
 static int kmod_open(struct bpf_backend *b)
 {
 	struct epoll_event ev = {.events = EPOLLIN};
-	int err = kmod_backend_open(&b->kmod, on_kmod_event, b);
+	int err = kmod_client_open(&b->kmod, on_kmod_event, b);
 
 	if (err)
 		return err;
-	err = kmod_backend_counters(b->kmod, b->kmod_base);
+	err = kmod_client_counters(b->kmod, b->kmod_base);
 	if (err)
 		return err;
 	b->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (b->epfd < 0)
 		return -errno;
 	if (epoll_ctl(b->epfd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(b->rb), &ev) ||
-	    epoll_ctl(b->epfd, EPOLL_CTL_ADD, kmod_backend_events_fd(b->kmod), &ev))
+	    epoll_ctl(b->epfd, EPOLL_CTL_ADD, kmod_client_events_fd(b->kmod), &ev))
 		return -errno;
 	return 0;
 }
@@ -194,7 +194,7 @@ void bpf_backend_close(struct bpf_backend *b)
 	if (!b)
 		return;
 	ring_buffer__free(b->rb);
-	kmod_backend_close(b->kmod);
+	kmod_client_close(b->kmod);
 	free(b->kmod_envs);
 	if (b->epfd >= 0)
 		close(b->epfd);
@@ -330,7 +330,7 @@ int bpf_backend_env_install(struct bpf_backend *b, struct bpf_env *env,
 	if (b->kmod) {
 		err = kmod_env_add(b, env->cgroup_id);
 		if (!err)
-			err = kmod_backend_env_install(b->kmod, env->cgroup_id, &conf, p,
+			err = kmod_client_env_install(b->kmod, env->cgroup_id, &conf, p,
 						       env->root_fd);
 		if (err)
 			goto undo;
@@ -376,12 +376,12 @@ int bpf_backend_env_remove(struct bpf_backend *b, struct bpf_env *env)
 		env->links[i] = NULL;
 	}
 	if (b->kmod && env->policy_id) {
-		int e = kmod_backend_env_remove(b->kmod, env->cgroup_id);
+		int e = kmod_client_env_remove(b->kmod, env->cgroup_id);
 
 		if (e && e != -ENOENT)
 			err = e;
 		/* Its last events may still be queued: read them while they are still ours. */
-		kmod_backend_events_read(b->kmod);
+		kmod_client_events_read(b->kmod);
 		kmod_env_del(b, env->cgroup_id);
 	}
 	if (env->policy_id) {
@@ -409,7 +409,7 @@ int bpf_backend_events_read(struct bpf_backend *b, int timeout_ms)
 
 		if (timeout_ms && epoll_wait(b->epfd, &ev, 1, timeout_ms) < 0 && errno != EINTR)
 			return -errno;
-		kmod_backend_events_read(b->kmod);
+		kmod_client_events_read(b->kmod);
 		timeout_ms = 0;
 	}
 	n = ring_buffer__poll(b->rb, timeout_ms);
@@ -434,7 +434,7 @@ uint64_t bpf_backend_counter(struct bpf_backend *b, unsigned which)
 	if (b->kmod && which < FNGUARD_CNT_MAX) {
 		uint64_t now[FNGUARD_CNT_MAX];
 
-		if (kmod_backend_counters(b->kmod, now) == 0 && now[which] > b->kmod_base[which])
+		if (kmod_client_counters(b->kmod, now) == 0 && now[which] > b->kmod_base[which])
 			sum += now[which] - b->kmod_base[which];
 	}
 	return sum;
@@ -532,7 +532,7 @@ int bpf_backend_env_reset_execs(struct bpf_backend *b, const struct bpf_env *env
 	struct fng_env v;
 
 	if (b->kmod) {
-		int err = kmod_backend_env_reset_execs(b->kmod, env->cgroup_id);
+		int err = kmod_client_env_reset_execs(b->kmod, env->cgroup_id);
 
 		if (err)
 			return err;

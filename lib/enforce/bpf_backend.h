@@ -32,7 +32,7 @@ typedef void (*bpf_event_fn)(const struct fng_event *e, void *ctx);
 enum {
 	BPF_LSM_NONE = 0,  /* nobody: only the cgroup network programs run */
 	BPF_LSM_PROGS = 1, /* the BPF LSM programs of the object */
-	BPF_LSM_KMOD = 2,  /* the fnguard kernel module (kmod_backend.h), through this object */
+	BPF_LSM_KMOD = 2,  /* the fnguard kernel module (kmod_client.h), through this object */
 };
 
 /* Load the object; with BPF_LSM_KMOD also connect to the module. */

@@ -14,7 +14,7 @@
 #include "cgroup.h"
 #include "log.h"
 #include "fnguard_abi.h"
-#include "kmod_backend.h"
+#include "kmod_client.h"
 #include "probe_lsm.skel.h"
 #include "probe_connect.skel.h"
 
