@@ -16,7 +16,7 @@
 #include "fsutil.h"
 #include "bpf_files.h"
 #include "bpf_net.h"
-#include "kmod_client.h"
+#include "kmod_backend.h"
 #include "log.h"
 #include "fnguard.skel.h"
 
@@ -31,13 +31,8 @@ struct bpf_backend {
 	int n_lsm_links;
 	int file_rules_fd, exec_rules_fd;
 	/* BPF_LSM_KMOD: the module takes the files, exec and family sections. */
-	struct kmod_client *kmod;
-	uint64_t kmod_base[FNGUARD_CNT_MAX]; /* its counters when we connected */
-	int epfd;			     /* the ring buffer's epoll fd and the module's socket */
-	/* The environments installed through this object: the module's events group carries
-	 * every environment's events (another fnguard run's too); only these are ours. */
-	uint64_t *kmod_envs;
-	size_t n_kmod_envs, cap_kmod_envs;
+	struct kmod_backend *kmod;
+	int epfd; /* the ring buffer's epoll fd and the module's socket */
 };
 
 static int on_event(void *ctx, void *data, size_t len)
@@ -49,63 +44,19 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-static ssize_t kmod_env_find(const struct bpf_backend *b, uint64_t cgroup_id)
-{
-	for (size_t i = 0; i < b->n_kmod_envs; i++)
-		if (b->kmod_envs[i] == cgroup_id)
-			return (ssize_t)i;
-	return -1;
-}
-
-static int kmod_env_add(struct bpf_backend *b, uint64_t cgroup_id)
-{
-	if (kmod_env_find(b, cgroup_id) >= 0)
-		return 0;
-	if (b->n_kmod_envs == b->cap_kmod_envs) {
-		size_t cap = b->cap_kmod_envs ? 2 * b->cap_kmod_envs : 16;
-		uint64_t *v = realloc(b->kmod_envs, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		b->kmod_envs = v;
-		b->cap_kmod_envs = cap;
-	}
-	b->kmod_envs[b->n_kmod_envs++] = cgroup_id;
-	return 0;
-}
-
-static void kmod_env_del(struct bpf_backend *b, uint64_t cgroup_id)
-{
-	ssize_t i = kmod_env_find(b, cgroup_id);
-
-	if (i >= 0)
-		b->kmod_envs[i] = b->kmod_envs[--b->n_kmod_envs];
-}
-
-static void on_kmod_event(const struct fng_event *e, void *ctx)
-{
-	struct bpf_backend *b = ctx;
-
-	if (b->fn && kmod_env_find(b, e->cgroup_id) >= 0)
-		b->fn(e, b->ctx);
-}
-
-/* Module mode: connect, remember its counters, and one epoll fd for both event sources. */
+/* Module mode: connect (kmod_backend.h), and one epoll fd for both event sources. */
 static int kmod_open(struct bpf_backend *b)
 {
 	struct epoll_event ev = {.events = EPOLLIN};
-	int err = kmod_client_open(&b->kmod, on_kmod_event, b);
+	int err = kmod_backend_open(&b->kmod, b->fn, b->ctx);
 
-	if (err)
-		return err;
-	err = kmod_client_counters(b->kmod, b->kmod_base);
 	if (err)
 		return err;
 	b->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (b->epfd < 0)
 		return -errno;
 	if (epoll_ctl(b->epfd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(b->rb), &ev) ||
-	    epoll_ctl(b->epfd, EPOLL_CTL_ADD, kmod_client_events_fd(b->kmod), &ev))
+	    epoll_ctl(b->epfd, EPOLL_CTL_ADD, kmod_backend_events_fd(b->kmod), &ev))
 		return -errno;
 	return 0;
 }
@@ -194,8 +145,7 @@ void bpf_backend_close(struct bpf_backend *b)
 	if (!b)
 		return;
 	ring_buffer__free(b->rb);
-	kmod_client_close(b->kmod);
-	free(b->kmod_envs);
+	kmod_backend_close(b->kmod);
 	if (b->epfd >= 0)
 		close(b->epfd);
 	for (int i = 0; i < b->n_lsm_links; i++)
@@ -328,10 +278,7 @@ int bpf_backend_env_install(struct bpf_backend *b, struct bpf_env *env,
 	 * switched atomically on its own).
 	 */
 	if (b->kmod) {
-		err = kmod_env_add(b, env->cgroup_id);
-		if (!err)
-			err = kmod_client_env_install(b->kmod, env->cgroup_id, &conf, p,
-						       env->root_fd);
+		err = kmod_backend_env_install(b->kmod, env->cgroup_id, &conf, p, env->root_fd);
 		if (err)
 			goto undo;
 	}
@@ -375,15 +322,8 @@ int bpf_backend_env_remove(struct bpf_backend *b, struct bpf_env *env)
 		bpf_link__destroy(env->links[i]);
 		env->links[i] = NULL;
 	}
-	if (b->kmod && env->policy_id) {
-		int e = kmod_client_env_remove(b->kmod, env->cgroup_id);
-
-		if (e && e != -ENOENT)
-			err = e;
-		/* Its last events may still be queued: read them while they are still ours. */
-		kmod_client_events_read(b->kmod);
-		kmod_env_del(b, env->cgroup_id);
-	}
+	if (b->kmod && env->policy_id)
+		err = kmod_backend_env_remove(b->kmod, env->cgroup_id);
 	if (env->policy_id) {
 		if (bpf_map_delete_elem(bpf_map__fd(b->skel->maps.fng_envs), &env->cgroup_id) &&
 		    errno != ENOENT)
@@ -409,7 +349,7 @@ int bpf_backend_events_read(struct bpf_backend *b, int timeout_ms)
 
 		if (timeout_ms && epoll_wait(b->epfd, &ev, 1, timeout_ms) < 0 && errno != EINTR)
 			return -errno;
-		kmod_client_events_read(b->kmod);
+		kmod_backend_events_read(b->kmod);
 		timeout_ms = 0;
 	}
 	n = ring_buffer__poll(b->rb, timeout_ms);
@@ -430,13 +370,8 @@ uint64_t bpf_backend_counter(struct bpf_backend *b, unsigned which)
 		for (int i = 0; i < ncpu; i++)
 			sum += vals[i];
 	free(vals);
-	/* The module's counters are global: what changed since we connected. */
-	if (b->kmod && which < FNGUARD_CNT_MAX) {
-		uint64_t now[FNGUARD_CNT_MAX];
-
-		if (kmod_client_counters(b->kmod, now) == 0 && now[which] > b->kmod_base[which])
-			sum += now[which] - b->kmod_base[which];
-	}
+	if (b->kmod)
+		sum += kmod_backend_counter(b->kmod, which);
 	return sum;
 }
 
@@ -532,7 +467,7 @@ int bpf_backend_env_reset_execs(struct bpf_backend *b, const struct bpf_env *env
 	struct fng_env v;
 
 	if (b->kmod) {
-		int err = kmod_client_env_reset_execs(b->kmod, env->cgroup_id);
+		int err = kmod_backend_env_reset_execs(b->kmod, env->cgroup_id);
 
 		if (err)
 			return err;

@@ -3,6 +3,8 @@
  * The bpf-lsm backend: one loaded enforcement object (the bpf/ programs, linked) serving any number of
  * environments. An environment is a cgroup; its policy is installed under a policy id and
  * switched in with one map update (see kmod/uapi/fnguard_abi.h), so updates are atomic.
+ * Opened with BPF_LSM_KMOD, the object hands the files, exec and family sections to the kernel
+ * module (kmod_backend.h) and keeps the cgroup programs, the environments map and its events.
  */
 #ifndef FNGUARD_BPF_BACKEND_H
 #define FNGUARD_BPF_BACKEND_H
@@ -32,7 +34,7 @@ typedef void (*bpf_event_fn)(const struct fng_event *e, void *ctx);
 enum {
 	BPF_LSM_NONE = 0,  /* nobody: only the cgroup network programs run */
 	BPF_LSM_PROGS = 1, /* the BPF LSM programs of the object */
-	BPF_LSM_KMOD = 2,  /* the fnguard kernel module (kmod_client.h), through this object */
+	BPF_LSM_KMOD = 2,  /* the fnguard kernel module (kmod_backend.h), through this object */
 };
 
 /* Load the object; with BPF_LSM_KMOD also connect to the module. */
