@@ -198,6 +198,20 @@ const char *policy_proto_name(enum fng_proto p);
 /* NULL when the family has no name in policy files. */
 const char *policy_family_name(int af);
 
+/*
+ * Values as policy files write them, checked or parsed on their own (the client checks a
+ * function's name and version before it sends them; no messages, only the result).
+ */
+bool policy_function_name_valid(const char *s, size_t len);
+bool policy_version_valid(const char *s, size_t len);
+int policy_parse_int(const char *s, size_t len, int64_t *out);	    /* 0, -EINVAL, -ERANGE */
+int policy_parse_size(const char *s, size_t len, uint64_t *out);    /* 0, -EINVAL, -ERANGE */
+int policy_parse_duration(const char *s, size_t len, uint64_t *ns); /* 0, -EINVAL, -ERANGE */
+/* Lexical clean, like Go's path.Clean: "a//b/./c/.." -> "a/b". NULL on ENOMEM. */
+char *policy_path_clean(const char *s, size_t len);
+/* Optimal string alignment distance; large when either string is longer than 64 bytes. */
+unsigned policy_edit_distance(const char *a, const char *b);
+
 /* The built-in baseline deny list, for documentation and `fnguard policy show`. */
 struct policy_baseline_entry {
 	const char *name;
