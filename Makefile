@@ -256,8 +256,8 @@ $(OUT)/tests/unit/%: tests/unit/%.c $(OUT)/libfnguardd-san.a $(OUT)/libfnguard-s
 $(OUT)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(BPF_SKELS) $(PROTO_H)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) -std=gnu11 -g -O1 -D_GNU_SOURCE -DFNGUARD_FUZZ -I$(OUT)/bpf -I$(OUT)/proto $(LIB_INC) \
-		-Ibpf -Ikmod/uapi $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
+	$(Q)$(CLANG) -std=gnu11 -g -O1 -D_GNU_SOURCE -DFNGUARD_FUZZ -I$(OUT)/bpf -I$(OUT)/proto \
+		$(LIB_INC) -Ibpf -Ikmod/uapi $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
 
 # ---------------------------------------------------------------- demo
