@@ -26,7 +26,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
-#include "backend.h"
+#include "kernel_support.h"
 #include "clientfs.h"
 #include "control.h"
 #include "fsutil.h"

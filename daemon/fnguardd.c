@@ -32,9 +32,9 @@
 #include <sys/vfs.h>
 #include <sys/wait.h>
 
-#include "backend.h"
 #include "config.h"
 #include "fnguard_api.h"
+#include "kernel_support.h"
 #include "fnguard_genl.h"
 #include "fnguardd.h"
 #include "log.h"

@@ -28,7 +28,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
-#include "backend.h"
+#include "kernel_support.h"
 #include "clientfs.h"
 #include "fnguardd.h"
 #include "fsutil.h"

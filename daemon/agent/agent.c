@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 
 #include "agent.h"
+#include "fdpass.h"
 #include "fnguard/v1/agent.pb-c.h"
 #include "log.h"
 #include "seccomp_notify.h"

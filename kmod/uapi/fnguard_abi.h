@@ -25,7 +25,7 @@
 
 /*
  * File rule rights (struct fng_file_rule_val.rights, struct fnguard_rule.rights). The same
- * definitions as lib/policy.h and bpf/fnguard.bpf.h (identical redefinitions are allowed).
+ * definitions as lib/policy/policy.h and bpf/fnguard.bpf.h (identical redefinitions are allowed).
  */
 #ifndef FNG_RIGHT_READ
 #define FNG_RIGHT_READ 1u

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The user half of the files/exec backend (lib/bpf_files.c) against real BPF hash maps with
- * the enforcement object's key and value types: which entries a policy becomes (inode keys in
- * the kernel's dev_t encoding), unresolved paths reported, two rules on one inode, clearing
- * one policy among several, and the conf fields. Skipped where BPF maps cannot be created.
+ * The user half of the files/exec backend (lib/enforce/bpf_files.c, and the rule resolution of
+ * lib/enforce/rules.c) against real BPF hash maps with the enforcement object's key and value
+ * types: which entries a policy becomes (inode keys in the kernel's dev_t encoding), unresolved
+ * paths reported, two rules on one inode, clearing one policy among several, and the conf
+ * fields. Skipped where BPF maps cannot be created.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -26,7 +27,7 @@ struct fixture {
 	char dir[64];
 	int file_fd, exec_fd;
 	int n_unresolved;
-	struct bpf_files_unresolved last;
+	struct rules_unresolved last;
 	char last_path[256];
 };
 
@@ -65,7 +66,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void on_unresolved(const struct bpf_files_unresolved *u, void *ctx)
+static void on_unresolved(const struct rules_unresolved *u, void *ctx)
 {
 	struct fixture *f = ctx;
 
@@ -216,7 +217,7 @@ static void test_collect(void **state)
 		    "    - {path: @/l, access: [read]}\n"
 		    "exec:\n"
 		    "  allow: [@/d/f, @/nope/x]\n");
-	assert_int_equal(bpf_files_collect(p, 0, on_unresolved, f, &files, &nf, &execs, &nx), 0);
+	assert_int_equal(rules_files_collect(p, 0, on_unresolved, f, &files, &nf, &execs, &nx), 0);
 	snprintf(path, sizeof(path), "%s/d", f->dir);
 	kd = key_of(0, path);
 	snprintf(path, sizeof(path), "%s/d/f", f->dir);

@@ -7,7 +7,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
-#include "policy_int.h"
+#include "policy.h"
 #include "test_policy_util.h"
 
 #define SEC 1000000000ull

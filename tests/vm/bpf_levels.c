@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <linux/types.h>
 
-#include "backend.h"
+#include "kernel_support.h"
 #include "bpf_backend.h"
 #include "policy.h"
 #include "tap.h"

@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 #include <linux/types.h>
 
-#include "backend.h"
+#include "kernel_support.h"
 #include "bpf_backend.h"
 #include "cgroup.h"
 #include "policy.h"

@@ -65,7 +65,7 @@ static int ft_on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-static void ft_on_unresolved(const struct bpf_files_unresolved *u, void *ctx)
+static void ft_on_unresolved(const struct rules_unresolved *u, void *ctx)
 {
 	struct ft *t = ctx;
 

@@ -17,7 +17,7 @@
 #include "client.h"
 #include "cmd.h"
 #include "log.h"
-#include "policy_int.h"
+#include "policy.h"
 #include "wire.h"
 
 const char *client_socket_path(const char *opt)

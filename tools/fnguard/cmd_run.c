@@ -24,10 +24,11 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-#include "backend.h"
+#include "kernel_support.h"
 #include "bpf_backend.h"
 #include "cgroup.h"
 #include "event_json.h"
+#include "fdpass.h"
 #include "log.h"
 #include "plan.h"
 #include "fnguard_genl.h"

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * fnguard status: which enforcement backends work on this kernel and, for each one that does
- * not, why. Every answer comes from really loading a probe program (lib/backend.c).
+ * not, why. Every answer comes from really loading a probe program
+ * (lib/enforce/kernel_support.c).
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
 
-#include "backend.h"
+#include "kernel_support.h"
 #include "client.h"
 #include "json.h"
 

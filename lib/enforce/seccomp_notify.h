@@ -42,9 +42,6 @@ bool seccomp_can_enforce_families(const struct fng_policy *p);
  * or -errno. clone3 in the list fails with ENOSYS, unreported; unshare in it also traps clone
  * with namespace flags (see policy_syscall_baseline). */
 int seccomp_policy_load(const struct fng_policy *p, unsigned socket_rules);
-/* Pass an fd over a Unix socket and receive it on the other side. */
-int fd_send(int sock, int fd);
-int fd_recv(int sock);
 /* In the supervisor, when @notify_fd is readable: answer one notification and describe it in
  * @e (class syscall). Returns 1 when @e is filled, 0 when there was nothing to answer, or
  * -errno. */

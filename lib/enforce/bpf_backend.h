@@ -3,6 +3,8 @@
  * The bpf-lsm backend: one loaded enforcement object (the bpf/ programs, linked) serving any number of
  * environments. An environment is a cgroup; its policy is installed under a policy id and
  * switched in with one map update (see kmod/uapi/fnguard_abi.h), so updates are atomic.
+ * Opened with BPF_LSM_KMOD, the object hands the files, exec and family sections to the kernel
+ * module (kmod_backend.h) and keeps the cgroup programs, the environments map and its events.
  */
 #ifndef FNGUARD_BPF_BACKEND_H
 #define FNGUARD_BPF_BACKEND_H
@@ -40,7 +42,7 @@ int bpf_backend_open(struct bpf_backend **out, int mode, bpf_event_fn fn, void *
 void bpf_backend_close(struct bpf_backend *b);
 
 /* Install @p for @env (first call), or replace the policy in force atomically. @sections
- * (FNG_SEC_* of backend.h) says which sections to enforce; the others are left open. */
+ * (FNG_SEC_* of policy.h) says which sections to enforce; the others are left open. */
 int bpf_backend_env_install(struct bpf_backend *b, struct bpf_env *env,
 			    const struct fng_policy *p, unsigned sections);
 /* Remove the environment's policy and detach its programs. */

@@ -231,6 +231,20 @@ const char *policy_proto_name(enum fng_proto p);
 /* NULL when the family has no name in policy files. */
 const char *policy_family_name(int af);
 
+/*
+ * Values as policy files write them, checked or parsed on their own (the client checks a
+ * function's name and version before it sends them; no messages, only the result).
+ */
+bool policy_function_name_valid(const char *s, size_t len);
+bool policy_version_valid(const char *s, size_t len);
+int policy_parse_int(const char *s, size_t len, int64_t *out);	    /* 0, -EINVAL, -ERANGE */
+int policy_parse_size(const char *s, size_t len, uint64_t *out);    /* 0, -EINVAL, -ERANGE */
+int policy_parse_duration(const char *s, size_t len, uint64_t *ns); /* 0, -EINVAL, -ERANGE */
+/* Lexical clean, like Go's path.Clean: "a//b/./c/.." -> "a/b". NULL on ENOMEM. */
+char *policy_path_clean(const char *s, size_t len);
+/* Optimal string alignment distance; large when either string is longer than 64 bytes. */
+unsigned policy_edit_distance(const char *a, const char *b);
+
 /* The built-in baseline deny list, for documentation and `fnguard policy show`. */
 struct policy_baseline_entry {
 	const char *name;
@@ -238,5 +252,20 @@ struct policy_baseline_entry {
 };
 extern const struct policy_baseline_entry policy_syscall_baseline[];
 extern const size_t policy_syscall_baseline_len;
+
+/* Policy sections, as a bitmask, for "what does this policy need / what can be enforced". */
+enum {
+	FNG_SEC_FILES = 1u << 0,
+	FNG_SEC_EXEC = 1u << 1,
+	FNG_SEC_FAMILIES = 1u << 2,
+	FNG_SEC_EGRESS = 1u << 3, /* egress, loopback, bind */
+	FNG_SEC_SYSCALLS = 1u << 4,
+};
+
+/* Sections of @p that restrict anything (a section that allows everything needs no backend). */
+unsigned policy_sections_needed(const struct fng_policy *p);
+/* A name for one section bit, and a description of what in @p makes it needed. */
+const char *policy_section_name(unsigned sec);
+void policy_section_describe(const struct fng_policy *p, unsigned sec, char *buf, size_t len);
 
 #endif

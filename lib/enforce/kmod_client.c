@@ -11,10 +11,10 @@
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 
-#include "kmod_backend.h"
+#include "kmod_client.h"
 #include "log.h"
 
-struct kmod_backend {
+struct kmod_client {
 	struct nl_sock *req; /* requests and their replies */
 	struct nl_sock *ev;  /* the events group */
 	int family;
@@ -207,7 +207,7 @@ static void socket_buffers(struct nl_sock *sk, int snd, int rcv)
 
 static int on_event(struct nl_msg *msg, void *arg)
 {
-	struct kmod_backend *k = arg;
+	struct kmod_client *k = arg;
 	struct nlattr *a[FNGUARD_A_MAX + 1];
 	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
 	struct fng_event e;
@@ -224,9 +224,9 @@ static int on_event(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-int kmod_backend_open(struct kmod_backend **out, kmod_event_fn fn, void *ctx)
+int kmod_client_open(struct kmod_client **out, kmod_event_fn fn, void *ctx)
 {
-	struct kmod_backend *k = calloc(1, sizeof(*k));
+	struct kmod_client *k = calloc(1, sizeof(*k));
 	char why[256];
 	int err, grp;
 
@@ -263,11 +263,11 @@ int kmod_backend_open(struct kmod_backend **out, kmod_event_fn fn, void *ctx)
 	*out = k;
 	return 0;
 fail:
-	kmod_backend_close(k);
+	kmod_client_close(k);
 	return err;
 }
 
-void kmod_backend_close(struct kmod_backend *k)
+void kmod_client_close(struct kmod_client *k)
 {
 	if (!k)
 		return;
@@ -297,7 +297,7 @@ static int rules_put(struct nl_msg *msg, int attr, const struct fnguard_rule *r,
 	return 0;
 }
 
-int kmod_backend_env_install(struct kmod_backend *k, uint64_t cgroup_id,
+int kmod_client_env_install(struct kmod_client *k, uint64_t cgroup_id,
 			     const struct fng_policy_conf *conf, const struct fng_policy *p,
 			     int root_fd)
 {
@@ -307,7 +307,7 @@ int kmod_backend_env_install(struct kmod_backend *k, uint64_t cgroup_id,
 	struct reply r;
 	int err;
 
-	err = bpf_files_collect(p, root_fd, NULL, NULL, &files, &nf, &execs, &nx);
+	err = rules_files_collect(p, root_fd, NULL, NULL, &files, &nf, &execs, &nx);
 	if (err)
 		return err;
 	if (nf > FNGUARD_MAX_RULES || nx > FNGUARD_MAX_RULES) {
@@ -354,12 +354,12 @@ static int env_cmd(struct nl_sock *sk, int family, uint8_t cmd, uint64_t cgroup_
 	return request(sk, msg, &r);
 }
 
-int kmod_backend_env_remove(struct kmod_backend *k, uint64_t cgroup_id)
+int kmod_client_env_remove(struct kmod_client *k, uint64_t cgroup_id)
 {
 	return env_cmd(k->req, k->family, FNGUARD_CMD_ENV_REMOVE, cgroup_id);
 }
 
-int kmod_backend_env_reset_execs(struct kmod_backend *k, uint64_t cgroup_id)
+int kmod_client_env_reset_execs(struct kmod_client *k, uint64_t cgroup_id)
 {
 	return env_cmd(k->req, k->family, FNGUARD_CMD_ENV_RESET_EXECS, cgroup_id);
 }
@@ -381,12 +381,12 @@ int kmod_env_remove_oneshot(uint64_t cgroup_id)
 	return err;
 }
 
-int kmod_backend_events_fd(struct kmod_backend *k)
+int kmod_client_events_fd(struct kmod_client *k)
 {
 	return nl_socket_get_fd(k->ev);
 }
 
-int kmod_backend_events_read(struct kmod_backend *k)
+int kmod_client_events_read(struct kmod_client *k)
 {
 	struct reply r;
 
@@ -411,7 +411,7 @@ int kmod_backend_events_read(struct kmod_backend *k)
 	}
 }
 
-int kmod_backend_counters(struct kmod_backend *k, uint64_t out[FNGUARD_CNT_MAX])
+int kmod_client_counters(struct kmod_client *k, uint64_t out[FNGUARD_CNT_MAX])
 {
 	struct reply r;
 	int err = get_info(k->req, k->family, &r);
@@ -423,7 +423,7 @@ int kmod_backend_counters(struct kmod_backend *k, uint64_t out[FNGUARD_CNT_MAX])
 	return 0;
 }
 
-int kmod_backend_policies(struct kmod_backend *k, uint32_t *n)
+int kmod_client_policies(struct kmod_client *k, uint32_t *n)
 {
 	struct reply r;
 	int err = get_info(k->req, k->family, &r);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Internals of the policy loader, shared by lib/policy*.c and the unit tests.
+ * Internals of the policy loader, private to lib/policy/ (tools/check-layers refuses an
+ * include of this header anywhere else; what others need is in policy.h).
  *
  * Loading is three steps: policy_parse() turns YAML into a tree of pnodes that remembers
  * the line and column of every node; the section validators walk that tree against the
@@ -137,11 +138,7 @@ void pseq_each(struct pctx *c, const struct pnode *seq,
 	       void (*fn)(struct pctx *c, const struct pnode *item, size_t i, void *arg),
 	       void *arg);
 
-/* policy_value.c: pure parsers, no messages. */
-int policy_parse_int(const char *s, size_t len, int64_t *out);	    /* 0, -EINVAL, -ERANGE */
-int policy_parse_size(const char *s, size_t len, uint64_t *out);    /* 0, -EINVAL, -ERANGE */
-int policy_parse_duration(const char *s, size_t len, uint64_t *ns); /* 0, -EINVAL, -ERANGE */
-
+/* policy_value.c: pure parsers, no messages (those used outside lib/policy are in policy.h). */
 enum policy_path_problem {
 	PATH_OK,
 	PATH_EMPTY,
@@ -151,8 +148,6 @@ enum policy_path_problem {
 	PATH_NOT_NORMALIZED,
 };
 enum policy_path_problem policy_path_check(const char *s, size_t len);
-/* Lexical clean, like Go's path.Clean: "a//b/./c/.." -> "a/b". NULL on ENOMEM. */
-char *policy_path_clean(const char *s, size_t len);
 
 enum policy_cidr_problem {
 	CIDR_OK,
@@ -166,8 +161,6 @@ enum policy_cidr_problem policy_parse_cidr(const char *s, size_t len, struct fng
 /* "10.0.0.0/8", "2001:db8::/32" */
 void policy_cidr_format(const struct fng_egress_rule *r, char *buf, size_t size);
 
-bool policy_function_name_valid(const char *s, size_t len);
-bool policy_version_valid(const char *s, size_t len);
 /* errno number of "EPERM" etc., or -1. */
 int policy_errno_lookup(const char *name);
 const char *policy_errno_name(int nr);
@@ -177,9 +170,7 @@ int policy_family_lookup(const char *name);
 const char *policy_errno_hint(const char *word);
 const char *policy_family_hint(const char *word);
 
-/* Optimal string alignment distance; large when either string is longer than 64 bytes. */
-unsigned policy_edit_distance(const char *a, const char *b);
-/* policy_suggest() is in policy.h. */
+/* policy_suggest() and policy_edit_distance() are in policy.h. */
 bool policy_suggest_close(const char *word, unsigned distance);
 
 /* Sections (policy_validate.c, policy_network.c, policy_syscalls.c). */

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backend.h"
+#include "kernel_support.h"
 #include "bpf_backend.h"
 #include "plan.h"
 #include "seccomp_notify.h"

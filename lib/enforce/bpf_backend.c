@@ -12,7 +12,6 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "backend.h"
 #include "bpf_backend.h"
 #include "fsutil.h"
 #include "bpf_files.h"
@@ -33,12 +32,7 @@ struct bpf_backend {
 	int file_rules_fd, exec_rules_fd;
 	/* BPF_LSM_KMOD: the module takes the files, exec and family sections. */
 	struct kmod_backend *kmod;
-	uint64_t kmod_base[FNGUARD_CNT_MAX]; /* its counters when we connected */
-	int epfd;			     /* the ring buffer's epoll fd and the module's socket */
-	/* The environments installed through this object: the module's events group carries
-	 * every environment's events (another fnguard run's too); only these are ours. */
-	uint64_t *kmod_envs;
-	size_t n_kmod_envs, cap_kmod_envs;
+	int epfd; /* the ring buffer's epoll fd and the module's socket */
 };
 
 static int on_event(void *ctx, void *data, size_t len)
@@ -50,56 +44,12 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-static ssize_t kmod_env_find(const struct bpf_backend *b, uint64_t cgroup_id)
-{
-	for (size_t i = 0; i < b->n_kmod_envs; i++)
-		if (b->kmod_envs[i] == cgroup_id)
-			return (ssize_t)i;
-	return -1;
-}
-
-static int kmod_env_add(struct bpf_backend *b, uint64_t cgroup_id)
-{
-	if (kmod_env_find(b, cgroup_id) >= 0)
-		return 0;
-	if (b->n_kmod_envs == b->cap_kmod_envs) {
-		size_t cap = b->cap_kmod_envs ? 2 * b->cap_kmod_envs : 16;
-		uint64_t *v = realloc(b->kmod_envs, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		b->kmod_envs = v;
-		b->cap_kmod_envs = cap;
-	}
-	b->kmod_envs[b->n_kmod_envs++] = cgroup_id;
-	return 0;
-}
-
-static void kmod_env_del(struct bpf_backend *b, uint64_t cgroup_id)
-{
-	ssize_t i = kmod_env_find(b, cgroup_id);
-
-	if (i >= 0)
-		b->kmod_envs[i] = b->kmod_envs[--b->n_kmod_envs];
-}
-
-static void on_kmod_event(const struct fng_event *e, void *ctx)
-{
-	struct bpf_backend *b = ctx;
-
-	if (b->fn && kmod_env_find(b, e->cgroup_id) >= 0)
-		b->fn(e, b->ctx);
-}
-
-/* Module mode: connect, remember its counters, and one epoll fd for both event sources. */
+/* Module mode: connect (kmod_backend.h), and one epoll fd for both event sources. */
 static int kmod_open(struct bpf_backend *b)
 {
 	struct epoll_event ev = {.events = EPOLLIN};
-	int err = kmod_backend_open(&b->kmod, on_kmod_event, b);
+	int err = kmod_backend_open(&b->kmod, b->fn, b->ctx);
 
-	if (err)
-		return err;
-	err = kmod_backend_counters(b->kmod, b->kmod_base);
 	if (err)
 		return err;
 	b->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -196,7 +146,6 @@ void bpf_backend_close(struct bpf_backend *b)
 		return;
 	ring_buffer__free(b->rb);
 	kmod_backend_close(b->kmod);
-	free(b->kmod_envs);
 	if (b->epfd >= 0)
 		close(b->epfd);
 	for (int i = 0; i < b->n_lsm_links; i++)
@@ -329,10 +278,7 @@ int bpf_backend_env_install(struct bpf_backend *b, struct bpf_env *env,
 	 * switched atomically on its own).
 	 */
 	if (b->kmod) {
-		err = kmod_env_add(b, env->cgroup_id);
-		if (!err)
-			err = kmod_backend_env_install(b->kmod, env->cgroup_id, &conf, p,
-						       env->root_fd);
+		err = kmod_backend_env_install(b->kmod, env->cgroup_id, &conf, p, env->root_fd);
 		if (err)
 			goto undo;
 	}
@@ -376,15 +322,8 @@ int bpf_backend_env_remove(struct bpf_backend *b, struct bpf_env *env)
 		bpf_link__destroy(env->links[i]);
 		env->links[i] = NULL;
 	}
-	if (b->kmod && env->policy_id) {
-		int e = kmod_backend_env_remove(b->kmod, env->cgroup_id);
-
-		if (e && e != -ENOENT)
-			err = e;
-		/* Its last events may still be queued: read them while they are still ours. */
-		kmod_backend_events_read(b->kmod);
-		kmod_env_del(b, env->cgroup_id);
-	}
+	if (b->kmod && env->policy_id)
+		err = kmod_backend_env_remove(b->kmod, env->cgroup_id);
 	if (env->policy_id) {
 		if (bpf_map_delete_elem(bpf_map__fd(b->skel->maps.fng_envs), &env->cgroup_id) &&
 		    errno != ENOENT)
@@ -431,13 +370,8 @@ uint64_t bpf_backend_counter(struct bpf_backend *b, unsigned which)
 		for (int i = 0; i < ncpu; i++)
 			sum += vals[i];
 	free(vals);
-	/* The module's counters are global: what changed since we connected. */
-	if (b->kmod && which < FNGUARD_CNT_MAX) {
-		uint64_t now[FNGUARD_CNT_MAX];
-
-		if (kmod_backend_counters(b->kmod, now) == 0 && now[which] > b->kmod_base[which])
-			sum += now[which] - b->kmod_base[which];
-	}
+	if (b->kmod)
+		sum += kmod_backend_counter(b->kmod, which);
 	return sum;
 }
 
