@@ -775,7 +775,7 @@ void env_microvm_tick(struct env *e)
 /* The guest's last console lines, into the daemon's debug log: why a guest died, often. */
 static void console_tail(const struct env *e)
 {
-	char buf[2049], *line;
+	char buf[8193], *line; /* a kernel panic with its trace fits */
 	size_t n = e->con_len < sizeof(buf) - 1 ? e->con_len : sizeof(buf) - 1;
 
 	if (!e->con_ring || !n)
