@@ -156,6 +156,8 @@ for i in "${!names[@]}"; do
 		echo "#   got $got, want ${expects[$i]}; event ${events[$i]}: $evok"
 		head -c 600 "$tmp/c$i/err" "$tmp/c$i/out" "$tmp/c$i/rec" 2>/dev/null | sed "s/^/#   /"
 		env=$(grep -o "\"function\":\"c$i\",\"version\":\"1\",\"env\":\"[^\"]*" "$tmp/events" | head -n1 | sed 's/.*"env":"//')
+		# Why a guest died, often: the kernel's own words (a panic, the OOM killer), then its last lines.
+		[ -n "$env" ] && grep "env $env console" "$tmp/log" | grep -i "panic\|out of memory\|killed process\|oom" | head -n 8 | sed 's/^/#   /'
 		[ -n "$env" ] && grep "env $env console" "$tmp/log" | tail -n 5 | sed 's/^/#   /'
 	fi
 done
