@@ -18,6 +18,7 @@
 #include "agent.h"
 
 struct env;
+struct fnguardd;
 struct fng_event;
 struct inv;
 
@@ -68,7 +69,7 @@ int env_refuse_idle(struct env *e, const char *what, char *why, size_t whylen);
  * and within the rate, else dropped and counted; -EPROTO with @why set past the bounds. */
 int env_agent_denial(struct env *e, const struct fng_event *ev, char *why, size_t whylen);
 /* Emit the loss events of @inv's drops (before its record): the count, for events_lost. */
-uint64_t inv_report_drops(struct env *e, struct inv *inv);
+uint64_t inv_report_drops(struct fnguardd *d, struct env *e, struct inv *inv);
 /* Emit a loss event for the agent messages of @e refused since the last one. */
 void env_report_refused(struct env *e);
 

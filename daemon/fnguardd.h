@@ -32,12 +32,17 @@
 
 #define FNGUARDD_VERSION "0.1"
 
+struct fnguardd;
+
+/* A file descriptor the loop waits on; loop_add() records the daemon it belongs to, so its
+ * callback has the daemon's state (w->d) without a global. */
 struct watch {
 	int fd;
 	void (*fn)(struct watch *w, uint32_t events);
+	struct fnguardd *d;
 };
 
-int loop_add(struct watch *w, uint32_t events);
+int loop_add(struct fnguardd *d, struct watch *w, uint32_t events);
 int loop_mod(struct watch *w, uint32_t events);
 void loop_del(struct watch *w);
 
@@ -48,6 +53,7 @@ struct inv;
 /* A registered function version. */
 struct fn {
 	struct fn *next;
+	struct fnguardd *d;	   /* the daemon it is registered with */
 	struct fng_policy *policy; /* policy->function names it */
 	char *yaml;		   /* the policy file as registered */
 	size_t yaml_len;
@@ -74,6 +80,7 @@ enum env_state {
 
 struct env {
 	struct env *next;
+	struct fnguardd *d; /* the daemon that runs it */
 	char id[32];
 	struct fn *fn;
 	enum env_state state;
@@ -170,40 +177,47 @@ struct fnguardd {
 	uint64_t probes_missed; /* kmod probe misses reported so far */
 	int64_t boot_to_real_ns;
 	bool stopping;
+	/* Set by the API layer (control_open): a synchronous invocation's result goes to the
+	 * client that waits for it. The environments never call the API layer themselves. */
+	void (*invoke_done)(struct client *c, uint64_t req_id, const struct inv *inv,
+			    Fnguard__V1__InvokeResult *res);
+	struct telemetry_event scratch; /* ev_scratch() */
+	/* fnguardd.c's own: signals, the one-second tick, the kernel's events */
+	struct watch sig_watch, tick_watch, kev_watch;
 };
-
-extern struct fnguardd D;
 
 int64_t mono_ns(void);
 /* Events the kernel could not put in the ring buffer, since the daemon started. */
-uint64_t kernel_lost_total(void);
+uint64_t kernel_lost_total(struct fnguardd *d);
 
 /* Telemetry: publish @t with the origin of @fn / @env / @inv (any may be NULL). */
-void emit(struct telemetry_event *t, const struct fn *fn, const struct env *env,
-	  const struct inv *inv);
+void emit(struct fnguardd *d, struct telemetry_event *t, const struct fn *fn,
+	  const struct env *env, const struct inv *inv);
 /* A scratch event for building one event at a time (the loop is single-threaded). */
-struct telemetry_event *ev_scratch(void);
+struct telemetry_event *ev_scratch(struct fnguardd *d);
 
 /* functions.c */
-int functions_load(void);
+int functions_load(struct fnguardd *d);
 struct client_id;
 /* Registers a policy file's function; its code is copied with the rights of @who. */
-int function_register(const char *yaml, size_t len, const char *name, const char *code_base,
-		      const struct client_id *who, struct fn **out, char *why, size_t whylen);
-struct fn *function_find(const char *name, const char *version);
-int function_remove(const char *name, const char *version, char *why, size_t whylen);
+int function_register(struct fnguardd *d, const char *yaml, size_t len, const char *name,
+		      const char *code_base, const struct client_id *who, struct fn **out,
+		      char *why, size_t whylen);
+struct fn *function_find(struct fnguardd *d, const char *name, const char *version);
+int function_remove(struct fnguardd *d, const char *name, const char *version, char *why,
+		    size_t whylen);
 void function_free(struct fn *f);
 
 /* env.c */
 int inv_submit(struct fn *fn, const uint8_t *payload, size_t len, bool async,
 	       struct client *c, uint64_t req_id, char *id_out, size_t id_len);
-void inv_client_gone(struct client *c);
+void inv_client_gone(struct fnguardd *d, struct client *c);
 void envs_stop_function(struct fn *fn, const char *reason);
-void envs_stop_all(const char *reason);
-void envs_tick(void);
+void envs_stop_all(struct fnguardd *d, const char *reason);
+void envs_tick(struct fnguardd *d);
 /* Every function's waiting invocations get environments (after the KVM probe answered). */
-void envs_dispatch_all(void);
-struct env *env_by_cgroup(uint64_t cgroup_id);
+void envs_dispatch_all(struct fnguardd *d);
+struct env *env_by_cgroup(struct fnguardd *d, uint64_t cgroup_id);
 /* A denial in @e: from the kernel ring buffer or the agent's seccomp notifications. */
 void env_denial(struct env *e, const struct fng_event *ev);
 int envs_cleanup_stale(void);
@@ -225,12 +239,10 @@ int env_process_enforce(struct env *e, char *why, size_t whylen);
 void env_process_destroy(struct env *e);
 
 /* control.c */
-int control_open(void);
-void control_close(void);
+int control_open(struct fnguardd *d);
+void control_close(struct fnguardd *d);
 int client_send(struct client *c, Fnguard__V1__Response *r);
 void client_send_error(struct client *c, uint64_t id, Fnguard__V1__ErrorCode code,
 		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-void client_invoke_done(struct client *c, uint64_t req_id, const struct inv *inv,
-			Fnguard__V1__InvokeResult *res);
 
 #endif

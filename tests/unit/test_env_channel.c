@@ -28,6 +28,7 @@ static int64_t now_ns = 1000000000;
 static uint32_t last_mod = 0;
 static unsigned n_mods;
 static struct telemetry_event scratch;
+static struct fnguardd daemon_ctx; /* the context the loss events must name */
 static struct {
 	uint64_t lost;
 	char where[96];
@@ -47,15 +48,17 @@ int loop_mod(struct watch *w, uint32_t events)
 	return 0;
 }
 
-struct telemetry_event *ev_scratch(void)
+struct telemetry_event *ev_scratch(struct fnguardd *d)
 {
+	assert_ptr_equal(d, &daemon_ctx);
 	return &scratch;
 }
 
-void emit(struct telemetry_event *t, const struct fn *fn, const struct env *env,
-	  const struct inv *inv)
+void emit(struct fnguardd *d, struct telemetry_event *t, const struct fn *fn,
+	  const struct env *env, const struct inv *inv)
 {
 	(void)fn, (void)env, (void)inv;
+	assert_ptr_equal(d, &daemon_ctx);
 	assert_int_equal(t->ev.body_case, FNGUARD__V1__EVENT__BODY_LOSS);
 	assert_true(n_losses < 8);
 	losses[n_losses].lost = t->ev.loss->events_lost;
@@ -258,16 +261,16 @@ static void test_denial_bucket(void **state)
 static void test_loss_events(void **state)
 {
 	struct inv inv = {0};
-	struct env e = {0};
+	struct env e = {.d = &daemon_ctx};
 
 	(void)state;
 	/* Nothing dropped: no event. */
-	assert_int_equal(inv_report_drops(&e, &inv), 0);
+	assert_int_equal(inv_report_drops(&daemon_ctx, &e, &inv), 0);
 	env_report_refused(&e);
 	assert_int_equal(n_losses, 0);
 	inv.log_dropped = 5;
 	inv.denials_dropped = 7;
-	assert_int_equal(inv_report_drops(&e, &inv), 12);
+	assert_int_equal(inv_report_drops(&daemon_ctx, &e, &inv), 12);
 	assert_int_equal(n_losses, 2);
 	assert_int_equal(losses[0].lost, 5);
 	assert_string_equal(losses[0].where, "function log (rate limit)");
