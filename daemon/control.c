@@ -29,7 +29,10 @@
 #include "backend.h"
 #include "clientfs.h"
 #include "control.h"
+#include "env.h"
+#include "env_microvm.h"
 #include "fsutil.h"
+#include "functions.h"
 #include "log.h"
 
 static Fnguard__V1__ErrorCode code_of(int err)
@@ -418,7 +421,8 @@ void control_request(struct client *c, const Fnguard__V1__Request *rq, const str
 	case FNGUARD__V1__REQUEST__METHOD_REMOVE_FUNCTION:
 		snprintf(target, sizeof(target), "%s%s%s", rq->remove_function->name,
 			 *rq->remove_function->version ? ":" : "", rq->remove_function->version);
-		err = function_remove(d, rq->remove_function->name, rq->remove_function->version, why,
+		err = function_remove(d, rq->remove_function->name, rq->remove_function->version,
+				      envs_stop_function, why,
 				      sizeof(why));
 		if (!err) {
 			log_info("removed %s for uid %u", target, from->uid);

@@ -43,6 +43,13 @@ struct client {
 	uint64_t sub_id;
 };
 
+/* control.c: the API socket, opened last at start-up and closed first at shutdown. */
+int control_open(struct fnguardd *d);
+void control_close(struct fnguardd *d);
+int client_send(struct client *c, Fnguard__V1__Response *r);
+void client_send_error(struct client *c, uint64_t id, Fnguard__V1__ErrorCode code,
+		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /* control.c: handles one request, sent by @from. */
 void control_request(struct client *c, const Fnguard__V1__Request *rq, const struct ucred *from);
 

@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 
 #include "control.h"
+#include "emit.h"
 #include "log.h"
 
 /* Lookups through NSS: buffers grow on ERANGE up to this, groups up to NGROUPS_MAX. */

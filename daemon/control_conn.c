@@ -30,6 +30,7 @@
 #include <sys/timerfd.h>
 
 #include "control.h"
+#include "env.h"
 #include "log.h"
 
 #define CLIENTS_MAX 256
@@ -532,7 +533,7 @@ static void listener_event(struct watch *w, uint32_t events)
 			close(fd);
 			continue;
 		}
-		c->d = w->d;
+		c->d = watch_daemon(w);
 		c->cred = c->front = c->last = cr;
 		c->privileged = uid_privileged(cr.uid);
 		c->active_mono = mono_ns();
@@ -540,7 +541,7 @@ static void listener_event(struct watch *w, uint32_t events)
 		c->w.fn = client_event;
 		wire_decoder_init(&c->dec, REQUEST_INVOKE_MAX);
 		c->armed = EPOLLIN;
-		if (loop_add(c->d, &c->w, EPOLLIN)) {
+		if (loop_add(&c->d->loop, &c->w, EPOLLIN)) {
 			log_warn("epoll");
 			free(c);
 			close(fd);
@@ -585,7 +586,7 @@ static void idle_event(struct watch *w, uint32_t events)
 			 c->cred.uid, (long long)(idle_ns / 1000000000));
 		client_close(c);
 	}
-	control_record_flush(w->d, false);
+	control_record_flush(watch_daemon(w), false);
 }
 
 int control_listener_add(struct fnguardd *d, int fd)
@@ -597,7 +598,7 @@ int control_listener_add(struct fnguardd *d, int fd)
 		log_warn("SO_PASSCRED");
 	listener.fd = fd;
 	listener.fn = listener_event;
-	return loop_add(d, &listener, EPOLLIN) ? -errno : 0;
+	return loop_add(&d->loop, &listener, EPOLLIN) ? -errno : 0;
 }
 
 int control_conn_init(struct fnguardd *d)
@@ -619,7 +620,7 @@ int control_conn_init(struct fnguardd *d)
 	idle_timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	idle_timer.fn = idle_event;
 	if (idle_timer.fd < 0 || timerfd_settime(idle_timer.fd, 0, &its, NULL) ||
-	    loop_add(d, &idle_timer, EPOLLIN)) {
+	    loop_add(&d->loop, &idle_timer, EPOLLIN)) {
 		log_warn("idle timer");
 		if (idle_timer.fd >= 0)
 			close(idle_timer.fd);

@@ -10,6 +10,7 @@
  * timeout by a timerfd that kills the whole cgroup, the memory limit by the cgroup itself
  * (the daemon reads its OOM count).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -27,8 +28,14 @@
 #include "agent.h"
 #include <linux/sched.h>
 #include <sys/syscall.h>
+#include "emit.h"
+#include "env.h"
 #include "env_channel.h"
+#include "env_microvm.h"
+#include "env_process.h"
+#include "env_spawn.h"
 #include "fnguardd.h"
+#include "functions.h"
 #include "log.h"
 
 /* How often an async invocation is tried: once, then retried twice (issue contract). */
@@ -50,63 +57,6 @@ static const struct env_ops *env_ops(const struct env *e)
 {
 	return e->fn->policy->environment.kind == FNG_ENV_PROCESS ? &env_process_ops
 								   : &env_microvm_ops;
-}
-
-int env_cgroup_make(struct env *e, uint32_t pids, uint64_t memory_bytes, uint32_t cpus,
-		    char *why, size_t whylen)
-{
-	int err = cgroup_env_create(e->id, &e->cg);
-
-	if (err) {
-		snprintf(why, whylen, "creating the cgroup: %s", strerror(-err));
-		return err;
-	}
-	err = cgroup_env_limits(&e->cg, pids, memory_bytes, why, whylen);
-	if (!err)
-		err = cgroup_env_cpu(&e->cg, cpus, why, whylen);
-	return err;
-}
-
-int env_spawn(struct env *e, uint64_t ns_flags, void (*child)(struct env *e, void *arg), void *arg,
-	      char *why, size_t whylen)
-{
-	struct clone_args ca = {.flags = ns_flags, .exit_signal = SIGCHLD};
-	int sv[2], err;
-	pid_t pid;
-
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
-		err = -errno;
-		snprintf(why, whylen, "creating the control channel: %s", strerror(errno));
-		return err;
-	}
-	fflush(NULL);
-	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
-	if (pid < 0) {
-		err = -errno;
-		close(sv[0]);
-		close(sv[1]);
-		snprintf(why, whylen, "creating the namespaces: %s", strerror(errno));
-		return err;
-	}
-	if (pid == 0) {
-		sigset_t none;
-
-		/* The daemon's blocked signals (its signalfd's) are not the child's. */
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		close(sv[0]);
-		/* The control channel is fd 3, where the agent and QEMU expect it. */
-		if (sv[1] != 3) {
-			dup2(sv[1], 3);
-			close(sv[1]);
-		}
-		child(e, arg); /* never returns */
-		_exit(1);
-	}
-	close(sv[1]);
-	e->pid = pid;
-	e->ctl.fd = sv[0];
-	return 0;
 }
 
 static bool env_is_microvm(const struct env *e)
@@ -353,7 +303,7 @@ static void env_stop(struct env *e, Fnguard__V1__EnvPhase phase, const char *rea
 	}
 	fn->n_envs--;
 	e->d->n_envs--;
-	/* A zombie agent is reaped by the SIGCHLD handler (fnguardd.c). */
+	/* A zombie agent is reaped by the SIGCHLD handler (main.c). */
 	env_free(e);
 	/* An environment that could not start would fail the same way again at once: what
 	 * waits for one fails now, with the reason, instead of a restart loop. */
@@ -468,7 +418,7 @@ static int env_start(struct fn *fn)
 
 	if (!e)
 		return -ENOMEM;
-	snprintf(e->id, sizeof(e->id), "env-%" PRIu64 "-%d", ++d->next_env, (int)getpid());
+	env_id_make(e->id, sizeof(e->id), ++d->next_env, (int)getpid());
 	e->d = d;
 	e->fn = fn;
 	e->state = ENV_STARTING;
@@ -500,7 +450,7 @@ static int env_start(struct fn *fn)
 
 		timerfd_settime(e->timer.fd, 0, &its, NULL);
 	}
-	if (loop_add(d, &e->ctl, EPOLLIN) || loop_add(d, &e->timer, EPOLLIN)) {
+	if (loop_add(&d->loop, &e->ctl, EPOLLIN) || loop_add(&d->loop, &e->timer, EPOLLIN)) {
 		err = -errno;
 		snprintf(why, sizeof(why), "epoll: %s", strerror(errno));
 		goto fail;
@@ -590,6 +540,7 @@ static int env_agent_message(struct env *e, const Fnguard__V1__AgentMessage *m, 
 	struct telemetry_event *t;
 	struct fng_event ev;
 	struct inv *inv;
+	int r;
 
 	switch (m->msg_case) {
 	case FNGUARD__V1__AGENT_MESSAGE__MSG_READY:
@@ -625,7 +576,10 @@ static int env_agent_message(struct env *e, const Fnguard__V1__AgentMessage *m, 
 			snprintf(why, whylen, "agent: malformed denial");
 			return -EPROTO;
 		}
-		return env_agent_denial(e, &ev, why, whylen);
+		r = env_agent_denial(e, &ev, why, whylen);
+		if (r == 1)
+			env_denial(e, &ev);
+		return r == 1 ? 0 : r;
 	case FNGUARD__V1__AGENT_MESSAGE__MSG_RESULT:
 		if (e->state != ENV_BUSY || !e->cur || strcmp(m->result->invocation, e->cur->id)) {
 			snprintf(why, whylen, "agent: result for an invocation that is not running");
@@ -868,4 +822,53 @@ struct env *env_by_cgroup(struct fnguardd *d, uint64_t cgroup_id)
 		if (e->cg.id == cgroup_id && e->state != ENV_STOPPING)
 			return e;
 	return NULL;
+}
+
+/* ------------------------------------------------------------------ leftovers */
+
+/*
+ * What a daemon killed with SIGKILL left: its environments' cgroups (their processes too) and
+ * pinned programs. Another running daemon's environments (env-N-PID with PID alive) are not
+ * touched.
+ */
+int envs_cleanup_stale(void)
+{
+	char root[512], dir[600], path[1200];
+	unsigned n = 0;
+	struct dirent *de;
+	DIR *dh;
+
+	if (cgroup_v2_root(root, sizeof(root)))
+		return 0;
+	snprintf(dir, sizeof(dir), "%s/fnguard", root);
+	dh = opendir(dir);
+	if (!dh)
+		return 0;
+	while ((de = readdir(dh))) {
+		struct fng_cgroup cg = {.fd = -1};
+		unsigned long long seq;
+		int pid;
+
+		if (env_id_parse(de->d_name, &seq, &pid))
+			continue;
+		if (pid != getpid() && !kill(pid, 0))
+			continue;
+		if (snprintf(cg.path, sizeof(cg.path), "%s/%s", dir, de->d_name) >=
+		    (int)sizeof(cg.path))
+			continue;
+		snprintf(path, sizeof(path), "%s", cg.path);
+		cg.fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (cg.fd < 0)
+			continue;
+		cgroup_kill_all(&cg);
+		close(cg.fd);
+		cg.fd = -1;
+		if (rmdir(path))
+			log_warn("cannot remove stale cgroup %s", path);
+		n++;
+	}
+	closedir(dh);
+	if (n)
+		log_info("cleaned %u environment(s) left by a previous daemon", n);
+	return (int)n;
 }

@@ -10,6 +10,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include "emit.h"
 #include "env_channel.h"
 #include "fnguardd.h"
 
@@ -168,10 +169,8 @@ int env_agent_denial(struct env *e, const struct fng_event *ev, char *why, size_
 {
 	if (e->state != ENV_BUSY && e->state != ENV_RESETTING)
 		return env_refuse_idle(e, "denials", why, whylen);
-	if (env_denial_take(e)) {
-		env_denial(e, ev);
-		return 0;
-	}
+	if (env_denial_take(e))
+		return 1; /* the caller publishes it (env_denial) */
 	if (e->cur)
 		e->cur->denials_dropped++;
 	else

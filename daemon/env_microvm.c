@@ -41,7 +41,9 @@
 #include <sys/wait.h>
 
 #include "agent.h"
+#include "emit.h"
 #include "env_microvm.h"
+#include "env_spawn.h"
 #include "fnguardd.h"
 #include "fsutil.h"
 #include "log.h"
@@ -511,6 +513,8 @@ static void env_dir(const struct env *e, char *buf, size_t len)
  * (env_microvm_probing), and its exit comes back through env_microvm_child_exited().
  */
 static struct env *probe;
+/* Called once the accelerator is known (the daemon's: dispatch what waits for it). */
+static void (*probe_decided)(struct fnguardd *d);
 static int probe_err = -1; /* its stderr */
 static int64_t probe_deadline;
 static bool probe_timed_out;
@@ -546,7 +550,7 @@ static int probe_launch(struct fnguardd *d, char *why, size_t whylen)
 	if (!probe)
 		return -ENOMEM;
 	/* Sequence 0 is never an environment's: a killed daemon's probe is cleaned like one. */
-	snprintf(probe->id, sizeof(probe->id), "env-0-%d", (int)getpid());
+	env_id_make(probe->id, sizeof(probe->id), 0, (int)getpid());
 	probe->d = d;
 	probe->cg.fd = probe->ctl.fd = probe->console.fd = -1;
 	if ((err = uid_range_alloc(&d->uids, &probe->uid))) {
@@ -615,14 +619,16 @@ static void probe_end(struct fnguardd *d)
 	free(probe);
 	probe = NULL;
 	accel_decided();
-	envs_dispatch_all(d);
+	if (probe_decided)
+		probe_decided(d);
 }
 
-void env_microvm_probe_start(struct fnguardd *d)
+void env_microvm_probe_start(struct fnguardd *d, void (*decided)(struct fnguardd *d))
 {
 	char why[300];
 	int fd;
 
+	probe_decided = decided;
 	if (accel.probed || probe)
 		return;
 	switch (d->cfg.microvm_accel) {
@@ -770,7 +776,7 @@ static void console_event(struct watch *w, uint32_t events)
 void env_microvm_tick(struct env *e)
 {
 	e->con_budget = CONSOLE_RATE;
-	if (e->con_paused && e->console.fd >= 0 && !loop_add(e->d, &e->console, EPOLLIN))
+	if (e->con_paused && e->console.fd >= 0 && !loop_add(&e->d->loop, &e->console, EPOLLIN))
 		e->con_paused = false;
 }
 
@@ -861,7 +867,7 @@ int env_microvm_start(struct env *e, char *why, size_t whylen)
 	e->console.fn = console_event;
 	e->con_budget = CONSOLE_RATE;
 	if (e->console.fd < 0 || con[0] < 0 || fcntl(e->console.fd, F_SETFL, O_NONBLOCK) ||
-	    loop_add(d, &e->console, EPOLLIN)) {
+	    loop_add(&d->loop, &e->console, EPOLLIN)) {
 		err = -errno;
 		if (con[0] >= 0)
 			close(con[0]);

@@ -41,8 +41,9 @@ int env_microvm_start(struct env *e, char *why, size_t whylen);
 int env_microvm_enforce(struct env *e, char *why, size_t whylen);
 void env_microvm_destroy(struct env *e);
 /* The KVM probe (microvm_accel: auto): started once, at start-up; microVM environments wait
- * while it runs. Its exit is reported by the loop's reaper, its deadline by the tick. */
-void env_microvm_probe_start(struct fnguardd *d);
+ * while it runs. Its exit is reported by the loop's reaper, its deadline by the tick; then
+ * @decided is called (what waits for a microVM is dispatched). */
+void env_microvm_probe_start(struct fnguardd *d, void (*decided)(struct fnguardd *d));
 bool env_microvm_probing(void);
 void env_microvm_probe_tick(void);
 void env_microvm_child_exited(struct fnguardd *d, pid_t pid, int status);

@@ -30,6 +30,8 @@
 #include <sys/syscall.h>
 
 #include "agent.h"
+#include "env_process.h"
+#include "env_spawn.h"
 #include "fnguardd.h"
 #include "log.h"
 

@@ -30,7 +30,9 @@
 
 #include "backend.h"
 #include "clientfs.h"
+#include "env_microvm.h"
 #include "fnguardd.h"
+#include "functions.h"
 #include "fsutil.h"
 #include "log.h"
 
@@ -474,7 +476,8 @@ int functions_load(struct fnguardd *d)
 	return 0;
 }
 
-int function_remove(struct fnguardd *d, const char *name, const char *version, char *why, size_t whylen)
+int function_remove(struct fnguardd *d, const char *name, const char *version,
+		    void (*stop)(struct fn *fn, const char *reason), char *why, size_t whylen)
 {
 	struct fn **pp = &d->fns;
 	unsigned n = 0;
@@ -492,7 +495,7 @@ int function_remove(struct fnguardd *d, const char *name, const char *version, c
 		f->removed = true;
 		f->removing = true;
 		function_unpersist(f);
-		envs_stop_function(f, "function removed");
+		stop(f, "function removed");
 		f->removing = false;
 		if (!f->n_envs)
 			function_free(f);

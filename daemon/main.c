@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * fnguardd: the host daemon. Registers functions, starts their environments, runs
- * invocations, and streams telemetry (see fnguardd.h for how the files divide the work).
+ * invocations, and streams telemetry (README.md, "The daemon's files", says how the files
+ * divide the work).
  *
  * Start-up, in order: configuration -> signals -> telemetry hub -> what the kernel can enforce
  * -> BPF object, pinned (so enforcement outlives the daemon) -> what a killed predecessor
@@ -34,73 +35,21 @@
 
 #include "backend.h"
 #include "config.h"
+#include "control.h"
+#include "emit.h"
+#include "env.h"
+#include "env_microvm.h"
 #include "fnguard_api.h"
 #include "fnguard_genl.h"
 #include "fnguardd.h"
+#include "functions.h"
 #include "log.h"
+#include "loop.h"
 
 #define BPF_FS_MAGIC 0xcafe4a11
 
 /* The one global: set by the signal watch, read by main's loop. */
 static volatile int quit;
-
-int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-struct telemetry_event *ev_scratch(struct fnguardd *d)
-{
-	return &d->scratch;
-}
-
-void emit(struct fnguardd *d, struct telemetry_event *t, const struct fn *fn,
-	  const struct env *env, const struct inv *inv)
-{
-	struct telemetry_origin o = {.host = d->host};
-
-	if (fn) {
-		o.function = fn->policy->function.name;
-		o.version = fn->policy->function.version;
-	}
-	if (env)
-		o.env = env->id;
-	if (inv)
-		o.invocation = inv->id;
-	hub_publish(d->hub, t, &o);
-}
-
-uint64_t kernel_lost_total(struct fnguardd *d)
-{
-	return d->bpf ? bpf_backend_counter(d->bpf, FNG_CNT_RINGBUF_FULL) : 0;
-}
-
-/* ------------------------------------------------------------------ the loop */
-
-int loop_add(struct fnguardd *d, struct watch *w, uint32_t events)
-{
-	struct epoll_event ev = {.events = events, .data.ptr = w};
-
-	w->d = d;
-	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, w->fd, &ev) ? -errno : 0;
-}
-
-int loop_mod(struct watch *w, uint32_t events)
-{
-	struct epoll_event ev = {.events = events, .data.ptr = w};
-
-	return epoll_ctl(w->d->epfd, EPOLL_CTL_MOD, w->fd, &ev) ? -errno : 0;
-}
-
-void loop_del(struct watch *w)
-{
-	/* A watch never added has no daemon yet: nothing to remove. */
-	if (w->fd >= 0 && w->d)
-		epoll_ctl(w->d->epfd, EPOLL_CTL_DEL, w->fd, NULL);
-}
 
 static void signal_event(struct watch *w, uint32_t events)
 {
@@ -124,7 +73,7 @@ static void signal_event(struct watch *w, uint32_t events)
 
 				if (pid <= 0)
 					break;
-				env_microvm_child_exited(w->d, pid, status);
+				env_microvm_child_exited(watch_daemon(w), pid, status);
 			}
 			break;
 		}
@@ -161,9 +110,9 @@ static void tick_event(struct watch *w, uint32_t events)
 
 	if (read(w->fd, &n, sizeof(n)) != sizeof(n))
 		return;
-	kernel_report_losses(w->d);
+	kernel_report_losses(watch_daemon(w));
 	env_microvm_probe_tick();
-	envs_tick(w->d);
+	envs_tick(watch_daemon(w));
 }
 
 static void kernel_event(const struct fng_event *ev, void *ctx)
@@ -183,7 +132,7 @@ static void kernel_event(const struct fng_event *ev, void *ctx)
 
 static void kev_event(struct watch *w, uint32_t events)
 {
-	bpf_backend_events_read(w->d->bpf, 0);
+	bpf_backend_events_read(watch_daemon(w)->bpf, 0);
 }
 
 /* ------------------------------------------------------------------ start-up */
@@ -229,53 +178,6 @@ static bool bpffs_ready(const char *dir)
 	return false;
 }
 
-/*
- * What a daemon killed with SIGKILL left: its environments' cgroups (their processes too) and
- * pinned programs. Another running daemon's environments (env-N-PID with PID alive) are not
- * touched.
- */
-int envs_cleanup_stale(void)
-{
-	char root[512], dir[600], path[1200];
-	unsigned n = 0;
-	struct dirent *de;
-	DIR *d;
-
-	if (cgroup_v2_root(root, sizeof(root)))
-		return 0;
-	snprintf(dir, sizeof(dir), "%s/fnguard", root);
-	d = opendir(dir);
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		struct fng_cgroup cg = {.fd = -1};
-		unsigned long long seq;
-		int pid;
-
-		if (sscanf(de->d_name, "env-%llu-%d", &seq, &pid) != 2)
-			continue;
-		if (pid != getpid() && !kill(pid, 0))
-			continue;
-		if (snprintf(cg.path, sizeof(cg.path), "%s/%s", dir, de->d_name) >=
-		    (int)sizeof(cg.path))
-			continue;
-		snprintf(path, sizeof(path), "%s", cg.path);
-		cg.fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (cg.fd < 0)
-			continue;
-		cgroup_kill_all(&cg);
-		close(cg.fd);
-		cg.fd = -1;
-		if (rmdir(path))
-			log_warn("cannot remove stale cgroup %s", path);
-		n++;
-	}
-	closedir(d);
-	if (n)
-		log_info("cleaned %u environment(s) left by a previous daemon", n);
-	return (int)n;
-}
-
 static int start(struct fnguardd *d)
 {
 	const struct backend_status *st = backend_status_get();
@@ -290,8 +192,7 @@ static int start(struct fnguardd *d)
 	clock_gettime(CLOCK_BOOTTIME, &bt);
 	d->boot_to_real_ns = ((int64_t)rt.tv_sec - bt.tv_sec) * 1000000000 + (rt.tv_nsec - bt.tv_nsec);
 	gethostname(d->host, sizeof(d->host) - 1);
-	d->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (d->epfd < 0)
+	if (loop_open(&d->loop))
 		fatal("epoll_create1");
 	/* Orphans of our environments come back to us, not to the host's init. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -305,12 +206,12 @@ static int start(struct fnguardd *d)
 	signal(SIGPIPE, SIG_IGN);
 	d->sig_watch.fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	d->sig_watch.fn = signal_event;
-	if (d->sig_watch.fd < 0 || loop_add(d, &d->sig_watch, EPOLLIN))
+	if (d->sig_watch.fd < 0 || loop_add(&d->loop, &d->sig_watch, EPOLLIN))
 		fatal("signalfd");
 	d->tick_watch.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	d->tick_watch.fn = tick_event;
 	if (d->tick_watch.fd < 0 || timerfd_settime(d->tick_watch.fd, 0, &its, NULL) ||
-	    loop_add(d, &d->tick_watch, EPOLLIN))
+	    loop_add(&d->loop, &d->tick_watch, EPOLLIN))
 		fatal("timerfd");
 
 	hc.host = d->host;
@@ -341,7 +242,7 @@ static int start(struct fnguardd *d)
 		}
 		d->kev_watch.fd = bpf_backend_events_fd(d->bpf);
 		d->kev_watch.fn = kev_event;
-		if (loop_add(d, &d->kev_watch, EPOLLIN))
+		if (loop_add(&d->loop, &d->kev_watch, EPOLLIN))
 			fatal("epoll");
 	}
 	/* A predecessor's leftovers go before we pin anything of ours. */
@@ -379,7 +280,7 @@ static int start(struct fnguardd *d)
 	if (err)
 		return err;
 	/* Off the loop: microVM environments wait for its answer, nothing else does. */
-	env_microvm_probe_start(d);
+	env_microvm_probe_start(d, envs_dispatch_all);
 	envs_tick(d); /* provisioned environments */
 	log_info("listening on %s (state in %s)", d->cfg.socket_path, d->cfg.state_dir);
 	return 0;
@@ -406,7 +307,7 @@ static void stop(struct fnguardd *d)
 	}
 	hub_free(d->hub);
 	uid_range_free(&d->uids);
-	close(d->epfd);
+	loop_close(&d->loop);
 	log_info("stopped");
 }
 
@@ -501,18 +402,9 @@ int main(int argc, char **argv)
 		stop(d);
 		return 1;
 	}
-	while (!quit) {
-		struct epoll_event evs[32];
-		int n = epoll_wait(d->epfd, evs, 32, -1);
-
-		if (n < 0 && errno != EINTR)
+	while (!quit)
+		if (loop_run_once(&d->loop, -1, &quit))
 			fatal("epoll_wait");
-		for (int i = 0; i < n && !quit; i++) {
-			struct watch *w = evs[i].data.ptr;
-
-			w->fn(w, evs[i].events);
-		}
-	}
 	stop(d);
 	return 0;
 }
