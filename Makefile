@@ -82,7 +82,7 @@ CLI_OBJS   := $(patsubst %.c,$(OUT)/obj/%.o,$(CLI_SRCS))
 
 # fnguardd: its main file, and the rest (the agent included) as a library the unit tests use too.
 # daemon/agent/guest.c is the microVM guest's main (fnguard-agent), not part of the daemon.
-DMN_SRCS   := $(filter-out daemon/fnguardd.c daemon/agent/guest.c,\
+DMN_SRCS   := $(filter-out daemon/main.c daemon/agent/guest.c,\
 		$(wildcard daemon/*.c daemon/agent/*.c))
 DMN_OBJS   := $(patsubst %.c,$(OUT)/obj/%.o,$(DMN_SRCS))
 DMN_SAN    := $(patsubst %.c,$(OUT)/san/%.o,$(DMN_SRCS))
@@ -112,7 +112,7 @@ KABI       := $(shell cat $(CACHE)/abi 2>/dev/null)
 KDIR       ?= $(if $(KABI),/usr/src/linux-headers-$(KABI)-amd64,/nonexistent)
 
 .PHONY: all deps demo demo-bench bench-daemon guest-initrd test test-unit test-vm test-one fuzz fuzz-ci \
-	vmlinux module clean bench bench-kmod check-layers
+	vmlinux module clean bench bench-kmod check-layers check-includes
 all: $(BPF_SKELS) $(OUT)/libfnguard.a $(OUT)/fnguard $(OUT)/fnguardd $(OUT)/guest/fnguard \
 	$(OUT)/guest/fnguardd $(OUT)/guest/fnguard-agent $(VM_BINS) $(DEMO_FILES) module
 
@@ -183,11 +183,11 @@ $(OUT)/libfnguardd-san.a: $(DMN_SAN)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(OUT)/fnguardd: $(OUT)/obj/daemon/fnguardd.o $(OUT)/libfnguardd.a $(OUT)/libfnguard.a
+$(OUT)/fnguardd: $(OUT)/obj/daemon/main.o $(OUT)/libfnguardd.a $(OUT)/libfnguard.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(OUT)/guest/fnguardd: $(OUT)/obj/daemon/fnguardd.o $(OUT)/libfnguardd.a $(OUT)/libfnguard.a
+$(OUT)/guest/fnguardd: $(OUT)/obj/daemon/main.o $(OUT)/libfnguardd.a $(OUT)/libfnguard.a
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(GUEST_LIBS)
@@ -305,6 +305,7 @@ module:
 test: all guest-initrd $(UNIT_BINS)
 	$(Q)rm -rf $(OUT)/results && mkdir -p $(OUT)/results
 	$(Q)$(MAKE) -s check-layers || true
+	$(Q)tools/include-graph --tap $(OUT)/results/include-graph.tap daemon || true
 	$(Q)tools/run-unit $(OUT)/results $(UNIT_BINS)
 	$(Q)FNGUARD=$(abspath $(OUT)/fnguard) tools/run-cli $(OUT)/results $(CLI_TESTS)
 	$(Q)for s in $(VM_SUITES); do \
@@ -317,6 +318,7 @@ test: all guest-initrd $(UNIT_BINS)
 test-unit: $(UNIT_BINS) $(OUT)/fnguard
 	$(Q)rm -rf $(OUT)/results && mkdir -p $(OUT)/results
 	$(Q)$(MAKE) -s check-layers || true
+	$(Q)tools/include-graph --tap $(OUT)/results/include-graph.tap daemon || true
 	$(Q)tools/run-unit $(OUT)/results $(UNIT_BINS)
 	$(Q)FNGUARD=$(abspath $(OUT)/fnguard) tools/run-cli $(OUT)/results $(CLI_TESTS)
 	$(Q)tools/tap-summary $(OUT)/results/*.tap
@@ -328,6 +330,12 @@ test-vm: all
 			--tap $(OUT)/results/vm-$$s.tap; \
 	done
 	$(Q)tools/tap-summary $(OUT)/results/*.tap
+
+# No cycle in the daemon's include graph (x.c and x.h one node); prints the cycle if there is.
+# `make test` records it as build/results/include-graph.tap.
+check-includes:
+	$(Q)mkdir -p $(OUT)/results
+	$(Q)tools/include-graph --tap $(OUT)/results/include-graph.tap daemon
 
 # One test by name, whatever its kind; tools/test-one builds what that kind needs.
 test-one:

@@ -29,7 +29,10 @@
 #include "kernel_support.h"
 #include "clientfs.h"
 #include "control.h"
+#include "env.h"
+#include "env_microvm.h"
 #include "fsutil.h"
+#include "functions.h"
 #include "log.h"
 
 static Fnguard__V1__ErrorCode code_of(int err)
@@ -58,7 +61,7 @@ static Fnguard__V1__ErrorCode code_of(int err)
 }
 
 /* @from: who sent the request (its credentials as the kernel attached them to it). */
-static int api_register(const struct ucred *from, const Fnguard__V1__RegisterFunction *m,
+static int api_register(struct fnguardd *d, const struct ucred *from, const Fnguard__V1__RegisterFunction *m,
 			char *target, size_t tlen, char *why, size_t whylen)
 {
 	char *buf = NULL, *dir = NULL, *tmp;
@@ -112,13 +115,13 @@ static int api_register(const struct ucred *from, const Fnguard__V1__RegisterFun
 		free(dir);
 		return -EINVAL;
 	}
-	err = function_register(buf, len, name, base, &who, &f, why, whylen);
+	err = function_register(d, buf, len, name, base, &who, &f, why, whylen);
 	if (!err) {
 		snprintf(target, tlen, "%s:%s", f->policy->function.name,
 			 f->policy->function.version);
 		log_info("registered %s (%s) for uid %u", target, name, from->uid);
 		if (f->policy->environment.provisioned)
-			envs_tick();
+			envs_tick(d);
 	}
 	free(buf);
 	free(dir);
@@ -140,11 +143,12 @@ static void fn_to_proto(const struct fn *f, Fnguard__V1__Function *pf)
 
 static void api_list_functions(struct client *c, uint64_t id)
 {
+	struct fnguardd *d = c->d;
 	Fnguard__V1__Response r = FNGUARD__V1__RESPONSE__INIT;
 	Fnguard__V1__FunctionList fl = FNGUARD__V1__FUNCTION_LIST__INIT;
 	size_t n = 0;
 
-	for (struct fn *f = D.fns; f; f = f->next)
+	for (struct fn *f = d->fns; f; f = f->next)
 		n++;
 	fl.functions = calloc(n ? n : 1, sizeof(*fl.functions));
 	Fnguard__V1__Function *v = calloc(n ? n : 1, sizeof(*v));
@@ -156,7 +160,7 @@ static void api_list_functions(struct client *c, uint64_t id)
 		return;
 	}
 	/* Oldest first. */
-	for (struct fn *f = D.fns; f; f = f->next) {
+	for (struct fn *f = d->fns; f; f = f->next) {
 		size_t i = n - 1 - fl.n_functions;
 
 		fn_to_proto(f, &v[i]);
@@ -188,12 +192,13 @@ static Fnguard__V1__EnvPhase phase_of(const struct env *e)
 
 static void api_list_envs(struct client *c, uint64_t id)
 {
+	struct fnguardd *d = c->d;
 	Fnguard__V1__Response r = FNGUARD__V1__RESPONSE__INIT;
 	Fnguard__V1__EnvList el = FNGUARD__V1__ENV_LIST__INIT;
-	Fnguard__V1__Env *v = calloc(D.n_envs ? D.n_envs : 1, sizeof(*v));
+	Fnguard__V1__Env *v = calloc(d->n_envs ? d->n_envs : 1, sizeof(*v));
 	int64_t now = mono_ns();
 
-	el.envs = calloc(D.n_envs ? D.n_envs : 1, sizeof(*el.envs));
+	el.envs = calloc(d->n_envs ? d->n_envs : 1, sizeof(*el.envs));
 	if (!v || !el.envs) {
 		free(v);
 		free(el.envs);
@@ -201,7 +206,7 @@ static void api_list_envs(struct client *c, uint64_t id)
 				  "out of memory");
 		return;
 	}
-	for (struct env *e = D.envs; e && el.n_envs < D.n_envs; e = e->next) {
+	for (struct env *e = d->envs; e && el.n_envs < d->n_envs; e = e->next) {
 		Fnguard__V1__Env *pe = &v[el.n_envs];
 
 		fnguard__v1__env__init(pe);
@@ -226,6 +231,7 @@ static void api_list_envs(struct client *c, uint64_t id)
 
 static void api_status(struct client *c, uint64_t id)
 {
+	struct fnguardd *d = c->d;
 	const struct backend_status *st = backend_status_get();
 	Fnguard__V1__Response r = FNGUARD__V1__RESPONSE__INIT;
 	Fnguard__V1__StatusResult sr = FNGUARD__V1__STATUS_RESULT__INIT;
@@ -245,7 +251,7 @@ static void api_status(struct client *c, uint64_t id)
 	/* microVM environments (their guest's kernel enforces), and whether KVM runs them. */
 	fnguard__v1__backend__init(&b[4]);
 	b[4].name = "microvm";
-	b[4].available = !env_microvm_available(vmwhy, sizeof(vmwhy));
+	b[4].available = !env_microvm_available(&d->cfg, vmwhy, sizeof(vmwhy));
 	b[4].reason = vmwhy;
 	fnguard__v1__backend__init(&b[5]);
 	b[5].name = "kvm";
@@ -260,10 +266,10 @@ static void api_status(struct client *c, uint64_t id)
 	sr.n_backends = 6;
 	sr.backends = bp;
 	sr.version = FNGUARDD_VERSION;
-	sr.uptime_ns = (uint64_t)(mono_ns() - D.started_mono);
-	for (struct fn *f = D.fns; f; f = f->next)
+	sr.uptime_ns = (uint64_t)(mono_ns() - d->started_mono);
+	for (struct fn *f = d->fns; f; f = f->next)
 		sr.functions++;
-	sr.envs = D.n_envs;
+	sr.envs = d->n_envs;
 	r.id = id;
 	r.result_case = FNGUARD__V1__RESPONSE__RESULT_STATUS;
 	r.status = &sr;
@@ -273,6 +279,7 @@ static void api_status(struct client *c, uint64_t id)
 static int api_subscribe(struct client *c, uint64_t id, const Fnguard__V1__Subscribe *m, char *why,
 			 size_t whylen)
 {
+	struct fnguardd *d = c->d;
 	Fnguard__V1__Response r = FNGUARD__V1__RESPONSE__INIT;
 	uint32_t mask = 0;
 
@@ -287,7 +294,7 @@ static int api_subscribe(struct client *c, uint64_t id, const Fnguard__V1__Subsc
 		uint64_t saved = c->sub_id;
 
 		c->sub_id = id;
-		hub_replay(D.hub, mask, client_deliver, c);
+		hub_replay(d->hub, mask, client_deliver, c);
 		c->sub_id = saved;
 		r.id = id;
 		client_send(c, &r);
@@ -298,7 +305,7 @@ static int api_subscribe(struct client *c, uint64_t id, const Fnguard__V1__Subsc
 		return -EEXIST;
 	}
 	c->sub_id = id;
-	c->sub = hub_subscribe(D.hub, mask, true, client_deliver, c);
+	c->sub = hub_subscribe(d->hub, mask, true, client_deliver, c);
 	if (!c->sub)
 		return -ENOMEM;
 	client_flush(c);
@@ -321,7 +328,7 @@ static void api_invoke(struct client *c, uint64_t id, const Fnguard__V1__Invoke 
 		*err = -EMSGSIZE;
 		return;
 	}
-	f = function_find(m->name ? m->name : "", m->version);
+	f = function_find(c->d, m->name ? m->name : "", m->version);
 	if (!f) {
 		snprintf(why, whylen, "%s is not registered", target);
 		*err = -ENOENT;
@@ -383,10 +390,11 @@ void control_request(struct client *c, const Fnguard__V1__Request *rq, const str
 {
 	char target[256] = "", why[2048] = "";
 	const char *method = method_name(rq->method_case);
+	struct fnguardd *d = c->d;
 	Fnguard__V1__Response r = FNGUARD__V1__RESPONSE__INIT;
 	int err = 0;
 
-	if (D.stopping) {
+	if (d->stopping) {
 		err = -ESHUTDOWN;
 		snprintf(why, sizeof(why), "the daemon is stopping");
 	} else if (!method_read_only(rq->method_case) && !control_uid_admin(from->uid)) {
@@ -400,7 +408,7 @@ void control_request(struct client *c, const Fnguard__V1__Request *rq, const str
 		goto reply;
 	switch (rq->method_case) {
 	case FNGUARD__V1__REQUEST__METHOD_REGISTER_FUNCTION:
-		err = api_register(from, rq->register_function, target, sizeof(target), why,
+		err = api_register(d, from, rq->register_function, target, sizeof(target), why,
 				   sizeof(why));
 		if (!err) {
 			r.id = rq->id;
@@ -413,7 +421,8 @@ void control_request(struct client *c, const Fnguard__V1__Request *rq, const str
 	case FNGUARD__V1__REQUEST__METHOD_REMOVE_FUNCTION:
 		snprintf(target, sizeof(target), "%s%s%s", rq->remove_function->name,
 			 *rq->remove_function->version ? ":" : "", rq->remove_function->version);
-		err = function_remove(rq->remove_function->name, rq->remove_function->version, why,
+		err = function_remove(d, rq->remove_function->name, rq->remove_function->version,
+				      envs_stop_function, why,
 				      sizeof(why));
 		if (!err) {
 			log_info("removed %s for uid %u", target, from->uid);
@@ -444,21 +453,24 @@ reply:
 		client_send_error(c, rq->id, code_of(err), "%s: %s", method, why);
 	}
 	/* Read-only requests and refusals are coalesced: a loop of them is one record a second. */
-	control_record(from, method, target, err ? why : "ok",
+	control_record(d, from, method, target, err ? why : "ok",
 		       err == -EPERM || (!err && method_read_only(rq->method_case)));
 }
 
-int control_open(void)
+int control_open(struct fnguardd *d)
 {
 	struct group *gr = getgrnam("fnguard");
 	int fd, err;
 
-	err = control_socket_open(D.cfg.socket_path, gr ? gr->gr_gid : (gid_t)-1, &fd);
+	err = control_socket_open(d->cfg.socket_path, gr ? gr->gr_gid : (gid_t)-1, &fd);
 	if (err)
 		return err;
-	err = control_conn_init();
+	/* Results of synchronous invocations come back here, not by the environments calling
+	 * the API layer. */
+	d->invoke_done = client_invoke_done;
+	err = control_conn_init(d);
 	if (!err)
-		err = control_listener_add(fd);
+		err = control_listener_add(d, fd);
 	if (err) {
 		close(fd);
 		control_socket_remove();
@@ -466,8 +478,8 @@ int control_open(void)
 	return err;
 }
 
-void control_close(void)
+void control_close(struct fnguardd *d)
 {
-	control_conn_exit();
+	control_conn_exit(d);
 	control_socket_remove();
 }

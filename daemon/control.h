@@ -21,6 +21,7 @@
 
 struct client {
 	struct client *next;
+	struct fnguardd *d; /* the daemon it is connected to */
 	struct watch w;
 	uint32_t armed;	   /* the epoll events asked for */
 	struct ucred cred; /* SO_PEERCRED: who connected (limits per user, logs) */
@@ -42,15 +43,25 @@ struct client {
 	uint64_t sub_id;
 };
 
+/* control.c: the API socket, opened last at start-up and closed first at shutdown. */
+int control_open(struct fnguardd *d);
+void control_close(struct fnguardd *d);
+int client_send(struct client *c, Fnguard__V1__Response *r);
+void client_send_error(struct client *c, uint64_t id, Fnguard__V1__ErrorCode code,
+		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /* control.c: handles one request, sent by @from. */
 void control_request(struct client *c, const Fnguard__V1__Request *rq, const struct ucred *from);
 
 /* control_conn.c */
-int control_conn_init(void);
-void control_conn_exit(void);
-int control_listener_add(int fd);
+int control_conn_init(struct fnguardd *d);
+void control_conn_exit(struct fnguardd *d);
+int control_listener_add(struct fnguardd *d, int fd);
 int client_deliver(void *ctx, const Fnguard__V1__Event *ev);
 void client_flush(struct client *c);
+/* A synchronous invocation's result, to the client that waits (d->invoke_done). */
+void client_invoke_done(struct client *c, uint64_t req_id, const struct inv *inv,
+			Fnguard__V1__InvokeResult *res);
 
 /* control_sock.c: the socket at @path, listening, owned by group @gid ((gid_t)-1: none). */
 int control_socket_open(const char *path, gid_t gid, int *fd);
@@ -71,9 +82,9 @@ long control_recv(int fd, void *buf, size_t len, struct ucred *from);
  * method with the same result make at most about one record a second, whose result says how
  * many calls it stands for ("ok (x123)").
  */
-void control_record(const struct ucred *who, const char *method, const char *target,
+void control_record(struct fnguardd *d, const struct ucred *who, const char *method, const char *target,
 		    const char *result, bool coalesce);
 /* Writes the coalesced records due (@all: every one, at shutdown). */
-void control_record_flush(bool all);
+void control_record_flush(struct fnguardd *d, bool all);
 
 #endif

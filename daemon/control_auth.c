@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 
 #include "control.h"
+#include "emit.h"
 #include "log.h"
 
 /* Lookups through NSS: buffers grow on ERANGE up to this, groups up to NGROUPS_MAX. */
@@ -175,10 +176,10 @@ struct record_slot {
 
 static struct record_slot slots[RECORD_SLOTS];
 
-static void record_emit(const struct ucred *who, const char *method, const char *target,
+static void record_emit(struct fnguardd *d, const struct ucred *who, const char *method, const char *target,
 			const char *result, uint64_t n)
 {
-	struct telemetry_event *t = ev_scratch();
+	struct telemetry_event *t = ev_scratch(d);
 	char buf[200];
 
 	if (n > 1) {
@@ -186,25 +187,25 @@ static void record_emit(const struct ucred *who, const char *method, const char 
 		result = buf;
 	}
 	telemetry_api_call(t, who->uid, who->gid, (uint32_t)who->pid, method, target, result);
-	emit(t, NULL, NULL, NULL);
+	emit(d, t, NULL, NULL, NULL);
 }
 
-static void slot_flush(struct record_slot *s, int64_t now)
+static void slot_flush(struct fnguardd *d, struct record_slot *s, int64_t now)
 {
 	if (s->pending)
-		record_emit(&s->who, s->method, "", s->result, s->pending);
+		record_emit(d, &s->who, s->method, "", s->result, s->pending);
 	s->pending = 0;
 	s->last = now;
 }
 
-void control_record(const struct ucred *who, const char *method, const char *target,
+void control_record(struct fnguardd *d, const struct ucred *who, const char *method, const char *target,
 		    const char *result, bool coalesce)
 {
 	struct record_slot *s = NULL, *oldest = &slots[0];
 	int64_t now = mono_ns();
 
 	if (!coalesce || *target) {
-		record_emit(who, method, target, result, 1);
+		record_emit(d, who, method, target, result, 1);
 		return;
 	}
 	for (int i = 0; i < RECORD_SLOTS && !s; i++) {
@@ -220,12 +221,12 @@ void control_record(const struct ucred *who, const char *method, const char *tar
 		s->who = *who;
 		s->pending++;
 		if (now - s->last >= RECORD_WINDOW_NS)
-			slot_flush(s, now);
+			slot_flush(d, s, now);
 		return;
 	}
 	/* A new slot: this call is recorded now, the next ones of the second are counted. */
 	if (oldest->used)
-		slot_flush(oldest, now);
+		slot_flush(d, oldest, now);
 	s = oldest;
 	s->used = true;
 	s->who = *who;
@@ -233,10 +234,10 @@ void control_record(const struct ucred *who, const char *method, const char *tar
 	snprintf(s->result, sizeof(s->result), "%s", result);
 	s->pending = 0;
 	s->last = now;
-	record_emit(who, method, "", result, 1);
+	record_emit(d, who, method, "", result, 1);
 }
 
-void control_record_flush(bool all)
+void control_record_flush(struct fnguardd *d, bool all)
 {
 	int64_t now = mono_ns();
 
@@ -246,7 +247,7 @@ void control_record_flush(bool all)
 		if (!s->used)
 			continue;
 		if (s->pending && (all || now - s->last >= RECORD_WINDOW_NS))
-			slot_flush(s, now);
+			slot_flush(d, s, now);
 		else if (all || (!s->pending && now - s->last >= RECORD_IDLE_NS))
 			s->used = false;
 		if (all)

@@ -30,6 +30,7 @@
 #include <sys/timerfd.h>
 
 #include "control.h"
+#include "env.h"
 #include "log.h"
 
 #define CLIENTS_MAX 256
@@ -102,8 +103,8 @@ static void client_close(struct client *c)
 		}
 	}
 	if (c->sub)
-		hub_unsubscribe(D.hub, c->sub);
-	inv_client_gone(c);
+		hub_unsubscribe(c->d->hub, c->sub);
+	inv_client_gone(c->d, c);
 	loop_del(&c->w);
 	close(c->w.fd);
 	budget_release(c);
@@ -145,7 +146,7 @@ void client_flush(struct client *c)
 {
 	client_write(c);
 	if (c->sub && !c->dead && client_pending(c) < CLIENT_SUB_MAX / 2)
-		hub_sub_writable(D.hub, c->sub);
+		hub_sub_writable(c->d->hub, c->sub);
 }
 
 static int client_queue(struct client *c, const uint8_t *buf, size_t len)
@@ -367,7 +368,7 @@ static void client_process(struct client *c)
 			client_send_error(c, 0,
 					  FNGUARD__V1__ERROR_CODE__ERROR_CODE_INVALID_ARGUMENT,
 					  "malformed request: not a fnguard.v1.Request");
-			control_record(&from, "unknown", "", "malformed request", false);
+			control_record(c->d, &from, "unknown", "", "malformed request", false);
 			c->dead = true;
 			break;
 		}
@@ -532,6 +533,7 @@ static void listener_event(struct watch *w, uint32_t events)
 			close(fd);
 			continue;
 		}
+		c->d = watch_daemon(w);
 		c->cred = c->front = c->last = cr;
 		c->privileged = uid_privileged(cr.uid);
 		c->active_mono = mono_ns();
@@ -539,7 +541,7 @@ static void listener_event(struct watch *w, uint32_t events)
 		c->w.fn = client_event;
 		wire_decoder_init(&c->dec, REQUEST_INVOKE_MAX);
 		c->armed = EPOLLIN;
-		if (loop_add(&c->w, EPOLLIN)) {
+		if (loop_add(&c->d->loop, &c->w, EPOLLIN)) {
 			log_warn("epoll");
 			free(c);
 			close(fd);
@@ -556,11 +558,13 @@ static void listener_event(struct watch *w, uint32_t events)
 /* Whether an invocation, queued or running, will answer @c. */
 static bool client_awaited(const struct client *c)
 {
-	for (struct fn *fn = D.fns; fn; fn = fn->next)
+	const struct fnguardd *d = c->d;
+
+	for (struct fn *fn = d->fns; fn; fn = fn->next)
 		for (struct inv *inv = fn->queue; inv; inv = inv->next)
 			if (inv->client == c)
 				return true;
-	for (struct env *e = D.envs; e; e = e->next)
+	for (struct env *e = d->envs; e; e = e->next)
 		if (e->cur && e->cur->client == c)
 			return true;
 	return false;
@@ -582,10 +586,10 @@ static void idle_event(struct watch *w, uint32_t events)
 			 c->cred.uid, (long long)(idle_ns / 1000000000));
 		client_close(c);
 	}
-	control_record_flush(false);
+	control_record_flush(watch_daemon(w), false);
 }
 
-int control_listener_add(int fd)
+int control_listener_add(struct fnguardd *d, int fd)
 {
 	int one = 1;
 
@@ -594,10 +598,10 @@ int control_listener_add(int fd)
 		log_warn("SO_PASSCRED");
 	listener.fd = fd;
 	listener.fn = listener_event;
-	return loop_add(&listener, EPOLLIN) ? -errno : 0;
+	return loop_add(&d->loop, &listener, EPOLLIN) ? -errno : 0;
 }
 
-int control_conn_init(void)
+int control_conn_init(struct fnguardd *d)
 {
 	const char *env = getenv("FNGUARD_TEST_IDLE_S");
 	struct itimerspec its = {.it_interval = {1, 0}, .it_value = {1, 0}};
@@ -616,7 +620,7 @@ int control_conn_init(void)
 	idle_timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	idle_timer.fn = idle_event;
 	if (idle_timer.fd < 0 || timerfd_settime(idle_timer.fd, 0, &its, NULL) ||
-	    loop_add(&idle_timer, EPOLLIN)) {
+	    loop_add(&d->loop, &idle_timer, EPOLLIN)) {
 		log_warn("idle timer");
 		if (idle_timer.fd >= 0)
 			close(idle_timer.fd);
@@ -626,7 +630,7 @@ int control_conn_init(void)
 	return 0;
 }
 
-void control_conn_exit(void)
+void control_conn_exit(struct fnguardd *d)
 {
 	struct timeval tv = {.tv_usec = 200000};
 
@@ -647,7 +651,7 @@ void control_conn_exit(void)
 			(void)!write(c->w.fd, c->out + c->out_off, client_pending(c));
 		client_close(c);
 	}
-	control_record_flush(true);
+	control_record_flush(d, true);
 	if (listener.fd >= 0) {
 		loop_del(&listener);
 		close(listener.fd);

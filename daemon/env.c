@@ -10,6 +10,7 @@
  * timeout by a timerfd that kills the whole cgroup, the memory limit by the cgroup itself
  * (the daemon reads its OOM count).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -27,8 +28,14 @@
 #include "agent.h"
 #include <linux/sched.h>
 #include <sys/syscall.h>
+#include "emit.h"
+#include "env.h"
 #include "env_channel.h"
+#include "env_microvm.h"
+#include "env_process.h"
+#include "env_spawn.h"
 #include "fnguardd.h"
+#include "functions.h"
 #include "log.h"
 
 /* How often an async invocation is tried: once, then retried twice (issue contract). */
@@ -52,63 +59,6 @@ static const struct env_ops *env_ops(const struct env *e)
 								   : &env_microvm_ops;
 }
 
-int env_cgroup_make(struct env *e, uint32_t pids, uint64_t memory_bytes, uint32_t cpus,
-		    char *why, size_t whylen)
-{
-	int err = cgroup_env_create(e->id, &e->cg);
-
-	if (err) {
-		snprintf(why, whylen, "creating the cgroup: %s", strerror(-err));
-		return err;
-	}
-	err = cgroup_env_limits(&e->cg, pids, memory_bytes, why, whylen);
-	if (!err)
-		err = cgroup_env_cpu(&e->cg, cpus, why, whylen);
-	return err;
-}
-
-int env_spawn(struct env *e, uint64_t ns_flags, void (*child)(struct env *e, void *arg), void *arg,
-	      char *why, size_t whylen)
-{
-	struct clone_args ca = {.flags = ns_flags, .exit_signal = SIGCHLD};
-	int sv[2], err;
-	pid_t pid;
-
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
-		err = -errno;
-		snprintf(why, whylen, "creating the control channel: %s", strerror(errno));
-		return err;
-	}
-	fflush(NULL);
-	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
-	if (pid < 0) {
-		err = -errno;
-		close(sv[0]);
-		close(sv[1]);
-		snprintf(why, whylen, "creating the namespaces: %s", strerror(errno));
-		return err;
-	}
-	if (pid == 0) {
-		sigset_t none;
-
-		/* The daemon's blocked signals (its signalfd's) are not the child's. */
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		close(sv[0]);
-		/* The control channel is fd 3, where the agent and QEMU expect it. */
-		if (sv[1] != 3) {
-			dup2(sv[1], 3);
-			close(sv[1]);
-		}
-		child(e, arg); /* never returns */
-		_exit(1);
-	}
-	close(sv[1]);
-	e->pid = pid;
-	e->ctl.fd = sv[0];
-	return 0;
-}
-
 static bool env_is_microvm(const struct env *e)
 {
 	return e->fn->policy->environment.kind == FNG_ENV_MICROVM;
@@ -119,8 +69,8 @@ static int env_boot_timeout_s(const struct env *e)
 {
 	if (!env_is_microvm(e))
 		return 0;
-	if (D.cfg.microvm_boot_timeout_s)
-		return (int)D.cfg.microvm_boot_timeout_s;
+	if (e->d->cfg.microvm_boot_timeout_s)
+		return (int)e->d->cfg.microvm_boot_timeout_s;
 	return !strcmp(env_microvm_accel(), "kvm") ? MICROVM_BOOT_TIMEOUT_KVM_S
 						   : MICROVM_BOOT_TIMEOUT_TCG_S;
 }
@@ -133,7 +83,8 @@ static Fnguard__V1__EnvKind env_kind(const struct env *e)
 
 static void env_emit_state(struct env *e, Fnguard__V1__EnvPhase phase, const char *reason)
 {
-	struct telemetry_event *t = ev_scratch();
+	struct fnguardd *d = e->d;
+	struct telemetry_event *t = ev_scratch(d);
 	char accel[200];
 
 	/* Which accelerator runs a guest, and why not KVM, is said where it starts and serves. */
@@ -147,7 +98,7 @@ static void env_emit_state(struct env *e, Fnguard__V1__EnvPhase phase, const cha
 		reason = accel;
 	}
 	telemetry_env_state(t, phase, env_kind(e), reason);
-	emit(t, e->fn, e, NULL);
+	emit(d, t, e->fn, e, NULL);
 }
 
 static void inv_free(struct inv *inv)
@@ -193,15 +144,16 @@ static void fn_queue_fail(struct fn *fn, const char *reason)
 static void inv_complete(struct env *e, struct inv *inv, Fnguard__V1__Outcome outcome,
 			 int exit_status, const Fnguard__V1__AgentResult *res, const char *error)
 {
-	struct telemetry_event *t = ev_scratch();
+	struct fnguardd *d = inv->fn->d; /* @e may be NULL: it never started */
+	struct telemetry_event *t = ev_scratch(d);
 	Fnguard__V1__Invocation *rec;
 	Fnguard__V1__Invocation copy;
 	Fnguard__V1__InvokeResult ir = FNGUARD__V1__INVOKE_RESULT__INIT;
-	uint64_t lost = kernel_lost_total() - inv->lost_at_start;
+	uint64_t lost = kernel_lost_total(d) - inv->lost_at_start;
 
 	/* Its own loss events come before the record that counts them (the same scratch event
 	 * is built again below). */
-	lost += inv_report_drops(e, inv);
+	lost += inv_report_drops(d, e, inv);
 	rec = telemetry_invocation(t);
 	rec->cold_start = inv->cold;
 	rec->init_ns = inv->cold && e ? e->init_ns : 0;
@@ -220,14 +172,14 @@ static void inv_complete(struct env *e, struct inv *inv, Fnguard__V1__Outcome ou
 	rec->denials = inv->denials;
 	rec->events_lost = lost;
 	copy = *rec;
-	emit(t, inv->fn, e, inv);
+	emit(d, t, inv->fn, e, inv);
 	if (error && *error) {
-		t = ev_scratch();
+		t = ev_scratch(d);
 		telemetry_log(t, "stderr", error, strlen(error));
-		emit(t, inv->fn, e, inv);
+		emit(d, t, inv->fn, e, inv);
 	}
 	if (inv->async && outcome != FNGUARD__V1__OUTCOME__OUTCOME_OK &&
-	    inv->attempts < INV_ATTEMPTS && !D.stopping && !inv->fn->removed) {
+	    inv->attempts < INV_ATTEMPTS && !d->stopping && !inv->fn->removed) {
 		log_info("invocation %s of %s:%s failed (%s), retrying (attempt %u of %u)", inv->id,
 			 inv->fn->policy->function.name, inv->fn->policy->function.version,
 			 telemetry_outcome_name(outcome), inv->attempts + 1, INV_ATTEMPTS);
@@ -252,7 +204,7 @@ static void inv_complete(struct env *e, struct inv *inv, Fnguard__V1__Outcome ou
 		ir.exit_status = exit_status;
 		ir.outcome = outcome;
 		ir.record = &copy;
-		client_invoke_done(inv->client, inv->req_id, inv, &ir);
+		d->invoke_done(inv->client, inv->req_id, inv, &ir);
 	}
 	inv_free(inv);
 }
@@ -284,7 +236,7 @@ static bool env_expired(const struct env *e)
 {
 	const struct fng_environment *c = &e->fn->policy->environment;
 
-	if (!c->reuse || e->fn->removed || D.stopping)
+	if (!c->reuse || e->fn->removed || e->d->stopping)
 		return true;
 	if (c->max_invocations && e->invocations >= c->max_invocations)
 		return true;
@@ -295,7 +247,7 @@ static void env_free(struct env *e)
 {
 	struct env **pp;
 
-	for (pp = &D.envs; *pp; pp = &(*pp)->next) {
+	for (pp = &e->d->envs; *pp; pp = &(*pp)->next) {
 		if (*pp == e) {
 			*pp = e->next;
 			break;
@@ -350,8 +302,8 @@ static void env_stop(struct env *e, Fnguard__V1__EnvPhase phase, const char *rea
 		inv_complete(e, inv, FNGUARD__V1__OUTCOME__OUTCOME_CRASH, -1, NULL, reason);
 	}
 	fn->n_envs--;
-	D.n_envs--;
-	/* A zombie agent is reaped by the SIGCHLD handler (fnguardd.c). */
+	e->d->n_envs--;
+	/* A zombie agent is reaped by the SIGCHLD handler (main.c). */
 	env_free(e);
 	/* An environment that could not start would fail the same way again at once: what
 	 * waits for one fails now, with the reason, instead of a restart loop. */
@@ -412,7 +364,7 @@ static void env_run(struct env *e, struct inv *inv)
 	inv->cold = e->cold;
 	e->cold = false;
 	inv->start_mono = mono_ns();
-	inv->lost_at_start = kernel_lost_total();
+	inv->lost_at_start = kernel_lost_total(e->d);
 	inv_log_budget_init(inv);
 	e->denial_flood = e->refused_idle = 0;
 	e->oom_kills = cgroup_env_oom_kills(&e->cg);
@@ -420,7 +372,7 @@ static void env_run(struct env *e, struct inv *inv)
 	/* children: deny counts execs from the handler's start: this invocation's handler is
 	 * the environment's first exec again. */
 	if (e->benv.policy_id)
-		bpf_backend_env_reset_execs(D.bpf, &e->benv);
+		bpf_backend_env_reset_execs(e->d->bpf, &e->benv);
 	env_emit_state(e, FNGUARD__V1__ENV_PHASE__ENV_PHASE_BUSY, "");
 	clock_gettime(CLOCK_REALTIME, &now);
 	ai.invocation = inv->id;
@@ -459,13 +411,15 @@ static void env_timer_event(struct watch *w, uint32_t events);
 
 static int env_start(struct fn *fn)
 {
+	struct fnguardd *d = fn->d;
 	struct env *e = calloc(1, sizeof(*e));
 	char why[512] = "";
 	int err;
 
 	if (!e)
 		return -ENOMEM;
-	snprintf(e->id, sizeof(e->id), "env-%" PRIu64 "-%d", ++D.next_env, (int)getpid());
+	env_id_make(e->id, sizeof(e->id), ++d->next_env, (int)getpid());
+	e->d = d;
 	e->fn = fn;
 	e->state = ENV_STARTING;
 	e->cold = true;
@@ -476,10 +430,10 @@ static int env_start(struct fn *fn)
 	e->timer.fn = env_timer_event;
 	e->started_mono = mono_ns();
 	wire_decoder_init(&e->dec, 0);
-	e->next = D.envs;
-	D.envs = e;
+	e->next = d->envs;
+	d->envs = e;
 	fn->n_envs++;
-	D.n_envs++;
+	d->n_envs++;
 	env_emit_state(e, FNGUARD__V1__ENV_PHASE__ENV_PHASE_STARTING, "");
 	e->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (e->timer.fd < 0) {
@@ -496,7 +450,7 @@ static int env_start(struct fn *fn)
 
 		timerfd_settime(e->timer.fd, 0, &its, NULL);
 	}
-	if (loop_add(&e->ctl, EPOLLIN) || loop_add(&e->timer, EPOLLIN)) {
+	if (loop_add(&d->loop, &e->ctl, EPOLLIN) || loop_add(&d->loop, &e->timer, EPOLLIN)) {
 		err = -errno;
 		snprintf(why, sizeof(why), "epoll: %s", strerror(errno));
 		goto fail;
@@ -512,15 +466,16 @@ fail:
 /* Start environments while invocations wait and the function may have more. */
 static void env_dispatch(struct fn *fn)
 {
+	struct fnguardd *d = fn->d;
 	unsigned starting = 0;
 
-	if (D.stopping)
+	if (d->stopping)
 		return;
 	/* Which accelerator to start a guest with is not known yet: envs_dispatch_all() once
 	 * it is. */
 	if (fn->policy->environment.kind == FNG_ENV_MICROVM && env_microvm_probing())
 		return;
-	for (struct env *e = D.envs; e; e = e->next) {
+	for (struct env *e = d->envs; e; e = e->next) {
 		if (e->fn != fn)
 			continue;
 		if (e->state == ENV_READY && fn->queue)
@@ -529,7 +484,7 @@ static void env_dispatch(struct fn *fn)
 		if (e->state == ENV_STARTING || e->state == ENV_RESETTING)
 			starting++;
 	}
-	while (!fn->removed && fn->n_envs < D.cfg.max_envs_per_function &&
+	while (!fn->removed && fn->n_envs < d->cfg.max_envs_per_function &&
 	       (fn->queued > starting ||
 		fn->n_envs < fn->policy->environment.provisioned)) {
 		starting++;
@@ -557,7 +512,8 @@ static int denial_check(const struct env *e, const ProtobufCBinaryData *b, struc
 
 void env_denial(struct env *e, const struct fng_event *ev)
 {
-	struct telemetry_event *t = ev_scratch();
+	struct fnguardd *d = e->d;
+	struct telemetry_event *t = ev_scratch(d);
 	struct fng_event guest;
 
 	if (e->cur)
@@ -572,17 +528,19 @@ void env_denial(struct env *e, const struct fng_event *ev)
 		guest.ts_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 		ev = &guest;
 	}
-	telemetry_denial(t, ev, e->fn->policy, D.boot_to_real_ns);
-	emit(t, e->fn, e, e->cur);
+	telemetry_denial(t, ev, e->fn->policy, d->boot_to_real_ns);
+	emit(d, t, e->fn, e, e->cur);
 }
 
 /* One message of the agent; -EPROTO when it is out of place. */
 static int env_agent_message(struct env *e, const Fnguard__V1__AgentMessage *m, char *why,
 			     size_t whylen)
 {
+	struct fnguardd *d = e->d;
 	struct telemetry_event *t;
 	struct fng_event ev;
 	struct inv *inv;
+	int r;
 
 	switch (m->msg_case) {
 	case FNGUARD__V1__AGENT_MESSAGE__MSG_READY:
@@ -605,10 +563,10 @@ static int env_agent_message(struct env *e, const Fnguard__V1__AgentMessage *m, 
 		if (!inv_log_take(e->cur, m->log->line.len))
 			return 0; /* counted: the invocation's loss */
 		for (size_t off = 0, n; off < m->log->line.len || !off; off += n) {
-			t = ev_scratch();
+			t = ev_scratch(d);
 			n = telemetry_log(t, "stderr", (const char *)m->log->line.data + off,
 					  m->log->line.len - off);
-			emit(t, e->fn, e, e->cur);
+			emit(d, t, e->fn, e, e->cur);
 			if (!n)
 				break;
 		}
@@ -618,7 +576,10 @@ static int env_agent_message(struct env *e, const Fnguard__V1__AgentMessage *m, 
 			snprintf(why, whylen, "agent: malformed denial");
 			return -EPROTO;
 		}
-		return env_agent_denial(e, &ev, why, whylen);
+		r = env_agent_denial(e, &ev, why, whylen);
+		if (r == 1)
+			env_denial(e, &ev);
+		return r == 1 ? 0 : r;
 	case FNGUARD__V1__AGENT_MESSAGE__MSG_RESULT:
 		if (e->state != ENV_BUSY || !e->cur || strcmp(m->result->invocation, e->cur->id)) {
 			snprintf(why, whylen, "agent: result for an invocation that is not running");
@@ -639,7 +600,7 @@ static int env_agent_message(struct env *e, const Fnguard__V1__AgentMessage *m, 
 			env_stop(e, FNGUARD__V1__ENV_PHASE__ENV_PHASE_RECYCLED,
 				 e->fn->removed ? "function removed"
 				 : !e->fn->policy->environment.reuse ? "reuse: false"
-				 : D.stopping ? "daemon stopping"
+				 : d->stopping ? "daemon stopping"
 					      : "max_invocations or max_lifetime reached");
 			return 1;
 		}
@@ -762,9 +723,10 @@ static void env_timer_event(struct watch *w, uint32_t events)
 int inv_submit(struct fn *fn, const uint8_t *payload, size_t len, bool async, struct client *c,
 	       uint64_t req_id, char *id_out, size_t id_len)
 {
+	struct fnguardd *d = fn->d;
 	struct inv *inv;
 
-	if (fn->queued >= D.cfg.queue_max)
+	if (fn->queued >= d->cfg.queue_max)
 		return -ENOSPC;
 	inv = calloc(1, sizeof(*inv));
 	if (!inv)
@@ -781,7 +743,7 @@ int inv_submit(struct fn *fn, const uint8_t *payload, size_t len, bool async, st
 	inv->client = async ? NULL : c;
 	inv->req_id = req_id;
 	inv->queued_mono = mono_ns();
-	snprintf(inv->id, sizeof(inv->id), "inv-%" PRIu64 "-%d", ++D.next_inv, (int)getpid());
+	snprintf(inv->id, sizeof(inv->id), "inv-%" PRIu64 "-%d", ++d->next_inv, (int)getpid());
 	snprintf(id_out, id_len, "%s", inv->id);
 	if (fn->queue_tail)
 		fn->queue_tail->next = inv;
@@ -793,13 +755,13 @@ int inv_submit(struct fn *fn, const uint8_t *payload, size_t len, bool async, st
 	return 0;
 }
 
-void inv_client_gone(struct client *c)
+void inv_client_gone(struct fnguardd *d, struct client *c)
 {
-	for (struct fn *fn = D.fns; fn; fn = fn->next)
+	for (struct fn *fn = d->fns; fn; fn = fn->next)
 		for (struct inv *inv = fn->queue; inv; inv = inv->next)
 			if (inv->client == c)
 				inv->client = NULL;
-	for (struct env *e = D.envs; e; e = e->next)
+	for (struct env *e = d->envs; e; e = e->next)
 		if (e->cur && e->cur->client == c)
 			e->cur->client = NULL;
 }
@@ -810,37 +772,37 @@ void envs_stop_function(struct fn *fn, const char *reason)
 
 	/* Queued invocations of a removed function fail now. */
 	fn_queue_fail(fn, reason);
-	for (e = D.envs; e; e = next) {
+	for (e = fn->d->envs; e; e = next) {
 		next = e->next;
 		if (e->fn == fn && e->state != ENV_BUSY)
 			env_stop(e, FNGUARD__V1__ENV_PHASE__ENV_PHASE_RECYCLED, reason);
 	}
 }
 
-void envs_stop_all(const char *reason)
+void envs_stop_all(struct fnguardd *d, const char *reason)
 {
-	while (D.envs) {
-		if (D.envs->cur)
-			D.envs->cur->attempts = INV_ATTEMPTS;
-		env_stop(D.envs, FNGUARD__V1__ENV_PHASE__ENV_PHASE_RECYCLED, reason);
+	while (d->envs) {
+		if (d->envs->cur)
+			d->envs->cur->attempts = INV_ATTEMPTS;
+		env_stop(d->envs, FNGUARD__V1__ENV_PHASE__ENV_PHASE_RECYCLED, reason);
 	}
-	for (struct fn *fn = D.fns; fn; fn = fn->next)
+	for (struct fn *fn = d->fns; fn; fn = fn->next)
 		envs_stop_function(fn, reason);
 }
 
-void envs_dispatch_all(void)
+void envs_dispatch_all(struct fnguardd *d)
 {
-	for (struct fn *fn = D.fns; fn; fn = fn->next)
+	for (struct fn *fn = d->fns; fn; fn = fn->next)
 		if (!fn->removed)
 			env_dispatch(fn);
 }
 
 /* Once a second: leases, provisioned environments, kernel losses. */
-void envs_tick(void)
+void envs_tick(struct fnguardd *d)
 {
 	struct env *e, *next;
 
-	for (e = D.envs; e; e = next) {
+	for (e = d->envs; e; e = next) {
 		next = e->next;
 		if (env_is_microvm(e))
 			env_microvm_tick(e);
@@ -849,15 +811,64 @@ void envs_tick(void)
 			env_stop(e, FNGUARD__V1__ENV_PHASE__ENV_PHASE_RECYCLED,
 				 "max_lifetime reached");
 	}
-	for (struct fn *fn = D.fns; fn; fn = fn->next)
+	for (struct fn *fn = d->fns; fn; fn = fn->next)
 		if (!fn->removed && fn->n_envs < fn->policy->environment.provisioned)
 			env_dispatch(fn);
 }
 
-struct env *env_by_cgroup(uint64_t cgroup_id)
+struct env *env_by_cgroup(struct fnguardd *d, uint64_t cgroup_id)
 {
-	for (struct env *e = D.envs; e; e = e->next)
+	for (struct env *e = d->envs; e; e = e->next)
 		if (e->cg.id == cgroup_id && e->state != ENV_STOPPING)
 			return e;
 	return NULL;
+}
+
+/* ------------------------------------------------------------------ leftovers */
+
+/*
+ * What a daemon killed with SIGKILL left: its environments' cgroups (their processes too) and
+ * pinned programs. Another running daemon's environments (env-N-PID with PID alive) are not
+ * touched.
+ */
+int envs_cleanup_stale(void)
+{
+	char root[512], dir[600], path[1200];
+	unsigned n = 0;
+	struct dirent *de;
+	DIR *dh;
+
+	if (cgroup_v2_root(root, sizeof(root)))
+		return 0;
+	snprintf(dir, sizeof(dir), "%s/fnguard", root);
+	dh = opendir(dir);
+	if (!dh)
+		return 0;
+	while ((de = readdir(dh))) {
+		struct fng_cgroup cg = {.fd = -1};
+		unsigned long long seq;
+		int pid;
+
+		if (env_id_parse(de->d_name, &seq, &pid))
+			continue;
+		if (pid != getpid() && !kill(pid, 0))
+			continue;
+		if (snprintf(cg.path, sizeof(cg.path), "%s/%s", dir, de->d_name) >=
+		    (int)sizeof(cg.path))
+			continue;
+		snprintf(path, sizeof(path), "%s", cg.path);
+		cg.fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (cg.fd < 0)
+			continue;
+		cgroup_kill_all(&cg);
+		close(cg.fd);
+		cg.fd = -1;
+		if (rmdir(path))
+			log_warn("cannot remove stale cgroup %s", path);
+		n++;
+	}
+	closedir(dh);
+	if (n)
+		log_info("cleaned %u environment(s) left by a previous daemon", n);
+	return (int)n;
 }

@@ -10,6 +10,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include "emit.h"
 #include "env_channel.h"
 #include "fnguardd.h"
 
@@ -168,10 +169,8 @@ int env_agent_denial(struct env *e, const struct fng_event *ev, char *why, size_
 {
 	if (e->state != ENV_BUSY && e->state != ENV_RESETTING)
 		return env_refuse_idle(e, "denials", why, whylen);
-	if (env_denial_take(e)) {
-		env_denial(e, ev);
-		return 0;
-	}
+	if (env_denial_take(e))
+		return 1; /* the caller publishes it (env_denial) */
 	if (e->cur)
 		e->cur->denials_dropped++;
 	else
@@ -182,21 +181,21 @@ int env_agent_denial(struct env *e, const struct fng_event *ev, char *why, size_
 	return -EPROTO;
 }
 
-static void loss_emit(uint64_t n, const char *where, const struct fn *fn, const struct env *e,
-		      const struct inv *inv)
+static void loss_emit(struct fnguardd *d, uint64_t n, const char *where, const struct fn *fn,
+		      const struct env *e, const struct inv *inv)
 {
-	struct telemetry_event *t = ev_scratch();
+	struct telemetry_event *t = ev_scratch(d);
 
 	telemetry_loss(t, n, where);
-	emit(t, fn, e, inv);
+	emit(d, t, fn, e, inv);
 }
 
-uint64_t inv_report_drops(struct env *e, struct inv *inv)
+uint64_t inv_report_drops(struct fnguardd *d, struct env *e, struct inv *inv)
 {
 	if (inv->log_dropped)
-		loss_emit(inv->log_dropped, "function log (rate limit)", inv->fn, e, inv);
+		loss_emit(d, inv->log_dropped, "function log (rate limit)", inv->fn, e, inv);
 	if (inv->denials_dropped)
-		loss_emit(inv->denials_dropped, "agent denials (rate limit)", inv->fn, e, inv);
+		loss_emit(d, inv->denials_dropped, "agent denials (rate limit)", inv->fn, e, inv);
 	return inv->log_dropped + inv->denials_dropped;
 }
 
@@ -204,7 +203,7 @@ void env_report_refused(struct env *e)
 {
 	if (e->refused == e->refused_reported)
 		return;
-	loss_emit(e->refused - e->refused_reported,
+	loss_emit(e->d, e->refused - e->refused_reported,
 		  "agent messages refused (no invocation running, or over the rate)", e->fn, e,
 		  NULL);
 	e->refused_reported = e->refused;

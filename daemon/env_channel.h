@@ -18,6 +18,7 @@
 #include "agent.h"
 
 struct env;
+struct fnguardd;
 struct fng_event;
 struct inv;
 
@@ -64,11 +65,12 @@ bool env_denial_take(struct env *e);
 /* An agent message out of place (@what: "denials", "log lines"): dropped and counted; past
  * ENV_REFUSED_IDLE_MAX, -EPROTO with @why set. */
 int env_refuse_idle(struct env *e, const char *what, char *why, size_t whylen);
-/* A denial the agent relays, checked well-formed: published (env_denial()) when it is in place
- * and within the rate, else dropped and counted; -EPROTO with @why set past the bounds. */
+/* A denial the agent relays, checked well-formed: 1 when it is in place and within the rate
+ * (the caller publishes it: env_denial()), else dropped and counted (0);
+ * -EPROTO with @why set past the bounds. */
 int env_agent_denial(struct env *e, const struct fng_event *ev, char *why, size_t whylen);
 /* Emit the loss events of @inv's drops (before its record): the count, for events_lost. */
-uint64_t inv_report_drops(struct env *e, struct inv *inv);
+uint64_t inv_report_drops(struct fnguardd *d, struct env *e, struct inv *inv);
 /* Emit a loss event for the agent messages of @e refused since the last one. */
 void env_report_refused(struct env *e);
 

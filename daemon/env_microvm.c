@@ -41,7 +41,9 @@
 #include <sys/wait.h>
 
 #include "agent.h"
+#include "emit.h"
 #include "env_microvm.h"
+#include "env_spawn.h"
 #include "fnguardd.h"
 #include "fsutil.h"
 #include "log.h"
@@ -167,16 +169,17 @@ static int code_add(const char *path, const struct stat *st, int type, struct FT
 static int image_build(const struct env *e, const char *envdir, char *why, size_t whylen)
 {
 	const struct fn *fn = e->fn;
+	const struct fnguardd *d = e->d;
 	struct cpio c = {0};
 	char path[1024];
 	char *base = NULL;
 	size_t base_len = 0;
 	int err;
 
-	base = fs_read_file(D.cfg.microvm_initrd, 1u << 30, &base_len);
+	base = fs_read_file(d->cfg.microvm_initrd, 1u << 30, &base_len);
 	if (!base) {
 		err = errno ? -errno : -EIO;
-		snprintf(why, whylen, "reading the guest image %s: %s", D.cfg.microvm_initrd,
+		snprintf(why, whylen, "reading the guest image %s: %s", d->cfg.microvm_initrd,
 			 strerror(-err));
 		return err;
 	}
@@ -276,17 +279,17 @@ static int jail_files_ldd(const char *bin)
 	return n ? 0 : -ENOENT;
 }
 
-static int jail_files_find(void)
+static int jail_files_find(const struct fnguardd_config *cfg)
 {
 	static const char *const modules[] = {"/usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so"};
 	int err;
 
 	if (n_jail_files)
 		return 0;
-	jail_file_add(D.cfg.qemu);
-	err = jail_files_ldd(D.cfg.qemu);
+	jail_file_add(cfg->qemu);
+	err = jail_files_ldd(cfg->qemu);
 	if (err) {
-		log_warnx("microvm: ldd %s found no libraries", D.cfg.qemu);
+		log_warnx("microvm: ldd %s found no libraries", cfg->qemu);
 		return err;
 	}
 	for (size_t i = 0; i < sizeof(modules) / sizeof(modules[0]); i++)
@@ -344,7 +347,7 @@ static int dev_node(const char *name)
 	return errno_or(mount(src, dst, NULL, MS_BIND, NULL));
 }
 
-static int jail_root(const char *envdir, bool kvm)
+static int jail_root(const struct fnguardd_config *cfg, const char *envdir, bool kvm)
 {
 	struct stat st;
 	char dst[700];
@@ -370,7 +373,7 @@ static int jail_root(const char *envdir, bool kvm)
 	if (mkdir(jpath("/env"), 0755) || mount(envdir, jpath("/env"), NULL, MS_BIND, NULL) ||
 	    mount(NULL, jpath("/env"), NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID, NULL))
 		return -errno;
-	if (mount(D.cfg.microvm_kernel, jpath("/env/vmlinuz"), NULL, MS_BIND, NULL) ||
+	if (mount(cfg->microvm_kernel, jpath("/env/vmlinuz"), NULL, MS_BIND, NULL) ||
 	    mount(NULL, jpath("/env/vmlinuz"), NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL))
 		return -errno;
 	/* QEMU writes no file on the host: its console is a socket (env_microvm_start). */
@@ -423,7 +426,7 @@ static bool kvm_group_usable(char *why, size_t whylen)
 	return true;
 }
 
-static int jail_user(bool kvm, uint32_t id)
+static int jail_user(const struct uid_range *uids, bool kvm, uint32_t id)
 {
 	gid_t groups[1];
 	int n = 0;
@@ -434,7 +437,7 @@ static int jail_user(bool kvm, uint32_t id)
 		groups[n++] = st.st_gid;
 	if (!id)
 		return -EINVAL;
-	if (setgroups((size_t)n, groups) || setresgid(uid_range_vmm_rgid(&D.uids), id, id) ||
+	if (setgroups((size_t)n, groups) || setresgid(uid_range_vmm_rgid(uids), id, id) ||
 	    setresuid(id, id, id))
 		return -errno;
 	return 0;
@@ -450,11 +453,11 @@ static int jail_setup(struct env *e, const char *envdir, bool kvm, struct setup_
 	STEP("making mounts private", errno_or(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)));
 	snprintf(jroot, sizeof(jroot), "%s/jail", envdir);
 	STEP("creating the jail's root", errno_or(mkdir(jroot, 0755) && errno != EEXIST));
-	STEP("building the jail's root", jail_root(envdir, kvm));
+	STEP("building the jail's root", jail_root(&e->d->cfg, envdir, kvm));
 	STEP("switching to the jail's root", jail_pivot());
 	STEP("setting no_new_privs", errno_or(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)));
 	/* Group and user last but one: mounts and pivot_root above need root. */
-	STEP("dropping to the environment's own user", jail_user(kvm, e->uid));
+	STEP("dropping to the environment's own user", jail_user(&e->d->uids, kvm, e->uid));
 	STEP("loading the VMM's seccomp filter", vmm_seccomp_load(kvm));
 	return 0;
 }
@@ -496,7 +499,7 @@ static void jail_child(struct env *e, void *arg)
 
 static void env_dir(const struct env *e, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/envs/%s", D.cfg.state_dir, e->id);
+	snprintf(buf, len, "%s/envs/%s", e->d->cfg.state_dir, e->id);
 }
 
 /* ---------------------------------------------------------------- the accelerator */
@@ -510,6 +513,8 @@ static void env_dir(const struct env *e, char *buf, size_t len)
  * (env_microvm_probing), and its exit comes back through env_microvm_child_exited().
  */
 static struct env *probe;
+/* Called once the accelerator is known (the daemon's: dispatch what waits for it). */
+static void (*probe_decided)(struct fnguardd *d);
 static int probe_err = -1; /* its stderr */
 static int64_t probe_deadline;
 static bool probe_timed_out;
@@ -520,10 +525,10 @@ static void accel_decided(void)
 	log_info("microvm: %s%s%s", accel.kvm ? "KVM" : "TCG", accel.kvm ? "" : ": ", accel.why);
 }
 
-static int probe_launch(char *why, size_t whylen)
+static int probe_launch(struct fnguardd *d, char *why, size_t whylen)
 {
 	char envdir[600], path[700];
-	char *argv[] = {(char *)D.cfg.qemu, "-M", "microvm", "-accel", "kvm", "-cpu", "host",
+	char *argv[] = {(char *)d->cfg.qemu, "-M", "microvm", "-accel", "kvm", "-cpu", "host",
 			"-m", "128", "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
 			"-sandbox",
 			"on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
@@ -537,7 +542,7 @@ static int probe_launch(char *why, size_t whylen)
 	size_t len;
 	char *img;
 
-	if ((err = jail_files_find())) {
+	if ((err = jail_files_find(&d->cfg))) {
 		snprintf(why, whylen, "finding QEMU's libraries: %s", strerror(-err));
 		return err;
 	}
@@ -545,18 +550,19 @@ static int probe_launch(char *why, size_t whylen)
 	if (!probe)
 		return -ENOMEM;
 	/* Sequence 0 is never an environment's: a killed daemon's probe is cleaned like one. */
-	snprintf(probe->id, sizeof(probe->id), "env-0-%d", (int)getpid());
+	env_id_make(probe->id, sizeof(probe->id), 0, (int)getpid());
+	probe->d = d;
 	probe->cg.fd = probe->ctl.fd = probe->console.fd = -1;
-	if ((err = uid_range_alloc(&D.uids, &probe->uid))) {
+	if ((err = uid_range_alloc(&d->uids, &probe->uid))) {
 		snprintf(why, whylen, "no free uid in uid_range");
 		return err;
 	}
 	env_dir(probe, envdir, sizeof(envdir));
-	snprintf(path, sizeof(path), "%s/envs", D.cfg.state_dir);
+	snprintf(path, sizeof(path), "%s/envs", d->cfg.state_dir);
 	err = fs_mkdir_p(path, 0711);
 	if (!err && (mkdir(envdir, 0750) || chown(envdir, 0, probe->uid)))
 		err = -errno;
-	img = err ? NULL : fs_read_file(D.cfg.microvm_initrd, 1u << 30, &len);
+	img = err ? NULL : fs_read_file(d->cfg.microvm_initrd, 1u << 30, &len);
 	snprintf(path, sizeof(path), "%s/initrd", envdir);
 	fd = img ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640) : -1;
 	if (!err && (fd < 0 || fchown(fd, 0, probe->uid) || write(fd, img, len) != (ssize_t)len))
@@ -593,7 +599,7 @@ static int probe_launch(char *why, size_t whylen)
 	return err;
 }
 
-static void probe_end(void)
+static void probe_end(struct fnguardd *d)
 {
 	char buf[200];
 	ssize_t n = probe_err >= 0 ? read(probe_err, buf, sizeof(buf) - 1) : -1;
@@ -613,17 +619,19 @@ static void probe_end(void)
 	free(probe);
 	probe = NULL;
 	accel_decided();
-	envs_dispatch_all();
+	if (probe_decided)
+		probe_decided(d);
 }
 
-void env_microvm_probe_start(void)
+void env_microvm_probe_start(struct fnguardd *d, void (*decided)(struct fnguardd *d))
 {
 	char why[300];
 	int fd;
 
+	probe_decided = decided;
 	if (accel.probed || probe)
 		return;
-	switch (D.cfg.microvm_accel) {
+	switch (d->cfg.microvm_accel) {
 	case MICROVM_ACCEL_TCG:
 		accel.probed = true;
 		snprintf(accel.why, sizeof(accel.why), "configured (microvm_accel: tcg)");
@@ -633,7 +641,7 @@ void env_microvm_probe_start(void)
 		accel.kvm = true;
 		return;
 	}
-	if (env_microvm_available(why, sizeof(why))) {
+	if (env_microvm_available(&d->cfg, why, sizeof(why))) {
 		snprintf(accel.why, sizeof(accel.why), "no microVMs: %.140s", why);
 		accel_decided();
 		return;
@@ -652,9 +660,9 @@ void env_microvm_probe_start(void)
 	}
 	log_info("microvm: probing KVM with a jailed guest (at most %d s)", MICROVM_KVM_PROBE_S);
 	probe_timed_out = false;
-	if (probe_launch(why, sizeof(why))) {
+	if (probe_launch(d, why, sizeof(why))) {
 		snprintf(accel.why, sizeof(accel.why), "the probe could not start: %.120s", why);
-		probe_end();
+		probe_end(d);
 	}
 }
 
@@ -671,7 +679,7 @@ void env_microvm_probe_tick(void)
 	}
 }
 
-void env_microvm_child_exited(pid_t pid, int status)
+void env_microvm_child_exited(struct fnguardd *d, pid_t pid, int status)
 {
 	if (!probe || pid != probe->pid)
 		return;
@@ -687,7 +695,7 @@ void env_microvm_child_exited(pid_t pid, int status)
 	else
 		snprintf(accel.why, sizeof(accel.why), "QEMU with KVM exited with status %d",
 			 WEXITSTATUS(status));
-	probe_end();
+	probe_end(d);
 }
 
 /* The answer so far: TCG until the probe (or the configuration) says KVM. */
@@ -706,21 +714,21 @@ const char *env_microvm_accel_why(void)
 	return accel.kvm ? "" : accel.why;
 }
 
-int env_microvm_available(char *why, size_t whylen)
+int env_microvm_available(const struct fnguardd_config *cfg, char *why, size_t whylen)
 {
-	if (!D.cfg.qemu || access(D.cfg.qemu, X_OK)) {
+	if (!cfg->qemu || access(cfg->qemu, X_OK)) {
 		snprintf(why, whylen, "QEMU (%s) is not there: install qemu-system-x86 (make deps)",
-			 D.cfg.qemu ? D.cfg.qemu : "qemu-system-x86_64");
+			 cfg->qemu ? cfg->qemu : "qemu-system-x86_64");
 		return -ENOENT;
 	}
-	if (!D.cfg.microvm_kernel || access(D.cfg.microvm_kernel, R_OK)) {
+	if (!cfg->microvm_kernel || access(cfg->microvm_kernel, R_OK)) {
 		snprintf(why, whylen, "no guest kernel (%s): set microvm_kernel, or run make deps",
-			 D.cfg.microvm_kernel ? D.cfg.microvm_kernel : "none found");
+			 cfg->microvm_kernel ? cfg->microvm_kernel : "none found");
 		return -ENOENT;
 	}
-	if (!D.cfg.microvm_initrd || access(D.cfg.microvm_initrd, R_OK)) {
+	if (!cfg->microvm_initrd || access(cfg->microvm_initrd, R_OK)) {
 		snprintf(why, whylen, "no guest image (%s): set microvm_initrd, or run make guest-initrd",
-			 D.cfg.microvm_initrd ? D.cfg.microvm_initrd : "none found");
+			 cfg->microvm_initrd ? cfg->microvm_initrd : "none found");
 		return -ENOENT;
 	}
 	return 0;
@@ -768,7 +776,7 @@ static void console_event(struct watch *w, uint32_t events)
 void env_microvm_tick(struct env *e)
 {
 	e->con_budget = CONSOLE_RATE;
-	if (e->con_paused && e->console.fd >= 0 && !loop_add(&e->console, EPOLLIN))
+	if (e->con_paused && e->console.fd >= 0 && !loop_add(&e->d->loop, &e->console, EPOLLIN))
 		e->con_paused = false;
 }
 
@@ -795,16 +803,17 @@ static void console_tail(const struct env *e)
 int env_microvm_start(struct env *e, char *why, size_t whylen)
 {
 	const struct fng_policy *p = e->fn->policy;
+	struct fnguardd *d = e->d;
 	bool kvm = !strcmp(env_microvm_accel(), "kvm");
 	char envdir[600], path[700], mem[32], smp[32], tcg[48], append[256];
 	uint64_t ram_mib = p->limits.memory_bytes >> 20;
 	int err, con[2];
 
-	if (env_microvm_available(why, whylen))
+	if (env_microvm_available(&d->cfg, why, whylen))
 		return -ENOENT;
-	err = jail_files_find();
+	err = jail_files_find(&d->cfg);
 	if (err) {
-		snprintf(why, whylen, "finding QEMU's libraries (ldd %s): %s", D.cfg.qemu,
+		snprintf(why, whylen, "finding QEMU's libraries (ldd %s): %s", d->cfg.qemu,
 			 strerror(-err));
 		return err;
 	}
@@ -812,14 +821,14 @@ int env_microvm_start(struct env *e, char *why, size_t whylen)
 	if (ram_mib < MICROVM_MIN_RAM_MIB)
 		ram_mib = MICROVM_MIN_RAM_MIB;
 	/* 1. The environment's own uid and gid: everything below is made for it alone. */
-	err = uid_range_alloc(&D.uids, &e->uid);
+	err = uid_range_alloc(&d->uids, &e->uid);
 	if (err) {
-		snprintf(why, whylen, "no free uid in uid_range (%u in use)", D.uids.n_used);
+		snprintf(why, whylen, "no free uid in uid_range (%u in use)", d->uids.n_used);
 		return err;
 	}
 	/* 2. The environment's directory, which only root and the VMM's gid may enter. */
 	env_dir(e, envdir, sizeof(envdir));
-	snprintf(path, sizeof(path), "%s/envs", D.cfg.state_dir);
+	snprintf(path, sizeof(path), "%s/envs", d->cfg.state_dir);
 	err = fs_mkdir_p(path, 0711);
 	if (!err && (mkdir(envdir, 0750) || chown(envdir, 0, e->uid)))
 		err = -errno;
@@ -858,7 +867,7 @@ int env_microvm_start(struct env *e, char *why, size_t whylen)
 	e->console.fn = console_event;
 	e->con_budget = CONSOLE_RATE;
 	if (e->console.fd < 0 || con[0] < 0 || fcntl(e->console.fd, F_SETFL, O_NONBLOCK) ||
-	    loop_add(&e->console, EPOLLIN)) {
+	    loop_add(&d->loop, &e->console, EPOLLIN)) {
 		err = -errno;
 		if (con[0] >= 0)
 			close(con[0]);
@@ -872,7 +881,7 @@ int env_microvm_start(struct env *e, char *why, size_t whylen)
 	snprintf(append, sizeof(append), "console=ttyS0 panic=-1 quiet%s fnguard.env=%s",
 		 kvm ? "" : " tsc_early_khz=2000000", e->id);
 	{
-		char *argv[] = {(char *)D.cfg.qemu, "-M", "microvm", "-accel", kvm ? "kvm" : tcg,
+		char *argv[] = {(char *)d->cfg.qemu, "-M", "microvm", "-accel", kvm ? "kvm" : tcg,
 				"-cpu", kvm ? "host" : "max", "-m", mem, "-smp", smp, "-nodefaults",
 				"-no-user-config", "-nographic", "-no-reboot",
 				"-sandbox",
@@ -950,7 +959,7 @@ void env_microvm_destroy(struct env *e)
 	rmdir(envdir);
 	/* Its uid is handed out again only once nothing of it can live: its cgroup is gone. */
 	if (e->uid && gone)
-		uid_range_release(&D.uids, e->uid);
+		uid_range_release(&e->d->uids, e->uid);
 	else if (e->uid)
 		log_warnx("env %s: uid %u stays reserved: its cgroup could not be removed", e->id,
 			  e->uid);

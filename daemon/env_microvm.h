@@ -10,6 +10,8 @@
 #include <stddef.h>
 
 struct env;
+struct fnguardd;
+struct fnguardd_config;
 
 enum microvm_accel {
 	MICROVM_ACCEL_AUTO = 0, /* KVM when a probe guest runs under it, else TCG */
@@ -28,7 +30,7 @@ enum microvm_accel {
 #define MICROVM_BOOT_TIMEOUT_TCG_S 120
 
 /* 0 when QEMU, the guest kernel and the guest image are there; else -ENOENT and why. */
-int env_microvm_available(char *why, size_t whylen);
+int env_microvm_available(const struct fnguardd_config *cfg, char *why, size_t whylen);
 /* "kvm" or "tcg" (probing KVM once, the first time); why not KVM ("" when KVM). */
 const char *env_microvm_accel(void);
 const char *env_microvm_accel_why(void);
@@ -39,11 +41,12 @@ int env_microvm_start(struct env *e, char *why, size_t whylen);
 int env_microvm_enforce(struct env *e, char *why, size_t whylen);
 void env_microvm_destroy(struct env *e);
 /* The KVM probe (microvm_accel: auto): started once, at start-up; microVM environments wait
- * while it runs. Its exit is reported by the loop's reaper, its deadline by the tick. */
-void env_microvm_probe_start(void);
+ * while it runs. Its exit is reported by the loop's reaper, its deadline by the tick; then
+ * @decided is called (what waits for a microVM is dispatched). */
+void env_microvm_probe_start(struct fnguardd *d, void (*decided)(struct fnguardd *d));
 bool env_microvm_probing(void);
 void env_microvm_probe_tick(void);
-void env_microvm_child_exited(pid_t pid, int status);
+void env_microvm_child_exited(struct fnguardd *d, pid_t pid, int status);
 /* Once a second (envs_tick): the console's read budget is renewed. */
 void env_microvm_tick(struct env *e);
 

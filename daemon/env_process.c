@@ -30,6 +30,8 @@
 #include <sys/syscall.h>
 
 #include "agent.h"
+#include "env_process.h"
+#include "env_spawn.h"
 #include "fnguardd.h"
 #include "log.h"
 
@@ -207,13 +209,14 @@ static void env_child(struct env *e, void *arg)
 
 int env_process_start(struct env *e, char *why, size_t whylen)
 {
+	struct fnguardd *d = e->d;
 	const struct fng_policy *p = e->fn->policy;
 	int err;
 
 	/* 0. The handlers' own uid and gid, shared with no other environment. */
-	err = uid_range_alloc(&D.uids, &e->uid);
+	err = uid_range_alloc(&d->uids, &e->uid);
 	if (err) {
-		snprintf(why, whylen, "no free uid in uid_range (%u in use)", D.uids.n_used);
+		snprintf(why, whylen, "no free uid in uid_range (%u in use)", d->uids.n_used);
 		return err;
 	}
 	/* 1. The cgroup, and its limits before any process is in it. */
@@ -236,6 +239,7 @@ int env_process_start(struct env *e, char *why, size_t whylen)
  */
 int env_process_enforce(struct env *e, char *why, size_t whylen)
 {
+	struct fnguardd *d = e->d;
 	const struct fng_policy *p = e->fn->policy;
 	char root[64];
 	int err;
@@ -252,15 +256,15 @@ int env_process_enforce(struct env *e, char *why, size_t whylen)
 	}
 	e->benv.cgroup_fd = e->cg.fd;
 	e->benv.cgroup_id = e->cg.id;
-	err = bpf_backend_env_install(D.bpf, &e->benv, p, e->fn->plan.bpf_sections);
+	err = bpf_backend_env_install(d->bpf, &e->benv, p, e->fn->plan.bpf_sections);
 	close(e->benv.root_fd);
 	e->benv.root_fd = 0;
 	if (err) {
 		snprintf(why, whylen, "installing the policy: %s", strerror(-err));
 		return err;
 	}
-	if (D.bpf_pinned) {
-		err = bpf_backend_env_pin(D.bpf, &e->benv, D.cfg.pin_dir);
+	if (d->bpf_pinned) {
+		err = bpf_backend_env_pin(d->bpf, &e->benv, d->cfg.pin_dir);
 		if (err) {
 			snprintf(why, whylen, "pinning the policy: %s", strerror(-err));
 			return err;
@@ -271,6 +275,7 @@ int env_process_enforce(struct env *e, char *why, size_t whylen)
 
 void env_process_destroy(struct env *e)
 {
+	struct fnguardd *d = e->d;
 	char path[600];
 	int left;
 
@@ -280,9 +285,9 @@ void env_process_destroy(struct env *e)
 			log_warnx("env %s: %d process(es) survived SIGKILL", e->id, left);
 	}
 	if (e->benv.cgroup_id) {
-		bpf_backend_env_remove(D.bpf, &e->benv);
-		if (D.bpf_pinned) {
-			snprintf(path, sizeof(path), "%s/env-%llu", D.cfg.pin_dir,
+		bpf_backend_env_remove(d->bpf, &e->benv);
+		if (d->bpf_pinned) {
+			snprintf(path, sizeof(path), "%s/env-%llu", d->cfg.pin_dir,
 				 (unsigned long long)e->cg.id);
 			bpf_backend_unpin(path);
 		}
@@ -295,6 +300,6 @@ void env_process_destroy(struct env *e)
 	}
 	/* Handed out again only once nothing of it can live: its cgroup is gone. */
 	if (e->uid)
-		uid_range_release(&D.uids, e->uid);
+		uid_range_release(&d->uids, e->uid);
 	e->uid = 0;
 }

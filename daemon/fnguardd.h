@@ -1,20 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * fnguardd: what the daemon's files share. One thread, one epoll loop: every file descriptor the
- * daemon waits on is a struct watch, and nothing blocks but epoll_wait().
- *
- *   fnguardd.c     main, the loop, signals, shutdown, kernel events
- *   config.c       the settings (one table); config_load.c reads the configuration file
- *   control.c      the API socket: clients, credentials, requests, responses, subscriptions
- *   functions.c    registered functions and their state on disk
- *   env.c          environments: the pool, the agent channel, invocations, timeouts
- *   env_process.c  setting up a process environment (one ordered function)
- *   hub.c          the telemetry hub; export.c its JSON-lines file exporter
+ * fnguardd: the types the daemon's files share (the daemon's state, functions, environments,
+ * invocations). Each file's functions are declared in its own header; the README's "The
+ * daemon's files" draws which includes which (tools/include-graph checks there is no cycle).
  */
 #ifndef FNGUARD_FNGUARDD_H
 #define FNGUARD_FNGUARDD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -24,6 +18,7 @@
 #include "fnguard/v1/agent.pb-c.h"
 #include "fnguard/v1/api.pb-c.h"
 #include "hub.h"
+#include "loop.h"
 #include "plan.h"
 #include "policy.h"
 #include "telemetry.h"
@@ -32,15 +27,7 @@
 
 #define FNGUARDD_VERSION "0.1"
 
-struct watch {
-	int fd;
-	void (*fn)(struct watch *w, uint32_t events);
-};
-
-int loop_add(struct watch *w, uint32_t events);
-int loop_mod(struct watch *w, uint32_t events);
-void loop_del(struct watch *w);
-
+struct fnguardd;
 struct client;
 struct env;
 struct inv;
@@ -48,6 +35,7 @@ struct inv;
 /* A registered function version. */
 struct fn {
 	struct fn *next;
+	struct fnguardd *d;	   /* the daemon it is registered with */
 	struct fng_policy *policy; /* policy->function names it */
 	char *yaml;		   /* the policy file as registered */
 	size_t yaml_len;
@@ -74,6 +62,7 @@ enum env_state {
 
 struct env {
 	struct env *next;
+	struct fnguardd *d; /* the daemon that runs it */
 	char id[32];
 	struct fn *fn;
 	enum env_state state;
@@ -154,7 +143,7 @@ struct fnguardd_config {
 
 struct fnguardd {
 	struct fnguardd_config cfg;
-	int epfd;
+	struct loop loop;
 	int64_t started_mono;
 	char host[256];
 	struct hub *hub;
@@ -170,67 +159,19 @@ struct fnguardd {
 	uint64_t probes_missed; /* kmod probe misses reported so far */
 	int64_t boot_to_real_ns;
 	bool stopping;
+	/* Set by the API layer (control_open): a synchronous invocation's result goes to the
+	 * client that waits for it. The environments never call the API layer themselves. */
+	void (*invoke_done)(struct client *c, uint64_t req_id, const struct inv *inv,
+			    Fnguard__V1__InvokeResult *res);
+	struct telemetry_event scratch; /* ev_scratch() */
+	/* main.c's own: signals, the one-second tick, the kernel's events */
+	struct watch sig_watch, tick_watch, kev_watch;
 };
 
-extern struct fnguardd D;
-
-int64_t mono_ns(void);
-/* Events the kernel could not put in the ring buffer, since the daemon started. */
-uint64_t kernel_lost_total(void);
-
-/* Telemetry: publish @t with the origin of @fn / @env / @inv (any may be NULL). */
-void emit(struct telemetry_event *t, const struct fn *fn, const struct env *env,
-	  const struct inv *inv);
-/* A scratch event for building one event at a time (the loop is single-threaded). */
-struct telemetry_event *ev_scratch(void);
-
-/* functions.c */
-int functions_load(void);
-struct client_id;
-/* Registers a policy file's function; its code is copied with the rights of @who. */
-int function_register(const char *yaml, size_t len, const char *name, const char *code_base,
-		      const struct client_id *who, struct fn **out, char *why, size_t whylen);
-struct fn *function_find(const char *name, const char *version);
-int function_remove(const char *name, const char *version, char *why, size_t whylen);
-void function_free(struct fn *f);
-
-/* env.c */
-int inv_submit(struct fn *fn, const uint8_t *payload, size_t len, bool async,
-	       struct client *c, uint64_t req_id, char *id_out, size_t id_len);
-void inv_client_gone(struct client *c);
-void envs_stop_function(struct fn *fn, const char *reason);
-void envs_stop_all(const char *reason);
-void envs_tick(void);
-/* Every function's waiting invocations get environments (after the KVM probe answered). */
-void envs_dispatch_all(void);
-struct env *env_by_cgroup(uint64_t cgroup_id);
-/* A denial in @e: from the kernel ring buffer or the agent's seccomp notifications. */
-void env_denial(struct env *e, const struct fng_event *ev);
-int envs_cleanup_stale(void);
-
-/* The steps every kind of environment takes: its cgroup with limits (-errno, @why set), and
- * its first process, in new namespaces (@ns_flags), which starts in @child with no signal
- * blocked and the control channel as fd 3; sets e->pid and e->ctl.fd. */
-int env_cgroup_make(struct env *e, uint32_t pids, uint64_t memory_bytes, uint32_t cpus,
-		    char *why, size_t whylen);
-int env_spawn(struct env *e, uint64_t ns_flags, void (*child)(struct env *e, void *arg), void *arg,
-	      char *why, size_t whylen);
-
-/* env_microvm.c */
-#include "env_microvm.h"
-
-/* env_process.c */
-int env_process_start(struct env *e, char *why, size_t whylen);
-int env_process_enforce(struct env *e, char *why, size_t whylen);
-void env_process_destroy(struct env *e);
-
-/* control.c */
-int control_open(void);
-void control_close(void);
-int client_send(struct client *c, Fnguard__V1__Response *r);
-void client_send_error(struct client *c, uint64_t id, Fnguard__V1__ErrorCode code,
-		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-void client_invoke_done(struct client *c, uint64_t req_id, const struct inv *inv,
-			Fnguard__V1__InvokeResult *res);
+/* The daemon a watch's loop belongs to (every watch of the daemon is on its loop). */
+static inline struct fnguardd *watch_daemon(const struct watch *w)
+{
+	return (struct fnguardd *)((char *)w->loop - offsetof(struct fnguardd, loop));
+}
 
 #endif

@@ -30,7 +30,9 @@
 
 #include "kernel_support.h"
 #include "clientfs.h"
+#include "env_microvm.h"
 #include "fnguardd.h"
+#include "functions.h"
 #include "fsutil.h"
 #include "log.h"
 
@@ -44,13 +46,13 @@ static void state_stem(char *buf, size_t len, const char *name, const char *vers
 	snprintf(buf, len, "%s@%s", name, hex);
 }
 
-static void state_path(char *buf, size_t len, const char *name, const char *version,
+static void state_path(const struct fnguardd *d, char *buf, size_t len, const char *name, const char *version,
 		       const char *ext)
 {
 	char stem[400];
 
 	state_stem(stem, sizeof(stem), name, version);
-	snprintf(buf, len, "%s/functions/%s.%s", D.cfg.state_dir, stem, ext);
+	snprintf(buf, len, "%s/functions/%s.%s", d->cfg.state_dir, stem, ext);
 }
 
 /* A unique temporary name beside @path (O_EXCL: never a file or link that was there), then
@@ -77,12 +79,12 @@ static int write_atomic(const char *path, const void *data, size_t len)
 }
 
 /* STATE/code, made and checked (root's, not writable by others), as an O_PATH fd. */
-static int code_root_open(void)
+static int code_root_open(const struct fnguardd *d)
 {
 	char path[1024];
 	int err;
 
-	snprintf(path, sizeof(path), "%s/code", D.cfg.state_dir);
+	snprintf(path, sizeof(path), "%s/code", d->cfg.state_dir);
 	err = fs_mkdir_p(path, 0700);
 	if (err)
 		return err;
@@ -92,14 +94,15 @@ static int code_root_open(void)
 
 static int function_persist(const struct fn *f)
 {
+	const struct fnguardd *d = f->d;
 	char path[1024], *meta = NULL;
 	int err, n;
 
-	snprintf(path, sizeof(path), "%s/functions", D.cfg.state_dir);
+	snprintf(path, sizeof(path), "%s/functions", d->cfg.state_dir);
 	err = fs_mkdir_p(path, 0700);
 	if (err)
 		return err;
-	state_path(path, sizeof(path), f->policy->function.name, f->policy->function.version,
+	state_path(d, path, sizeof(path), f->policy->function.name, f->policy->function.version,
 		   "yaml");
 	err = write_atomic(path, f->yaml, f->yaml_len);
 	if (err)
@@ -108,7 +111,7 @@ static int function_persist(const struct fn *f)
 		     f->registered_ns, f->source);
 	if (n < 0)
 		return -ENOMEM;
-	state_path(path, sizeof(path), f->policy->function.name, f->policy->function.version,
+	state_path(d, path, sizeof(path), f->policy->function.name, f->policy->function.version,
 		   "meta");
 	err = write_atomic(path, meta, (size_t)n);
 	free(meta);
@@ -117,13 +120,14 @@ static int function_persist(const struct fn *f)
 
 static void function_unpersist(const struct fn *f)
 {
+	const struct fnguardd *d = f->d;
 	char path[1024];
 
-	state_path(path, sizeof(path), f->policy->function.name, f->policy->function.version,
+	state_path(d, path, sizeof(path), f->policy->function.name, f->policy->function.version,
 		   "meta");
 	if (unlink(path) && errno != ENOENT)
 		log_warn("cannot remove %s", path);
-	state_path(path, sizeof(path), f->policy->function.name, f->policy->function.version,
+	state_path(d, path, sizeof(path), f->policy->function.name, f->policy->function.version,
 		   "yaml");
 	if (unlink(path) && errno != ENOENT)
 		log_warn("cannot remove %s", path);
@@ -137,7 +141,7 @@ void function_free(struct fn *f)
 	 * environment still has it mounted). */
 	if (f->removed && f->code_dir) {
 		char stem[400];
-		int root = code_root_open();
+		int root = code_root_open(f->d);
 
 		state_stem(stem, sizeof(stem), f->policy->function.name,
 			   f->policy->function.version);
@@ -155,11 +159,11 @@ void function_free(struct fn *f)
 	free(f);
 }
 
-struct fn *function_find(const char *name, const char *version)
+struct fn *function_find(struct fnguardd *d, const char *name, const char *version)
 {
 	struct fn *best = NULL;
 
-	for (struct fn *f = D.fns; f; f = f->next) {
+	for (struct fn *f = d->fns; f; f = f->next) {
 		if (f->removed || strcmp(f->policy->function.name, name))
 			continue;
 		if (version && *version) {
@@ -197,7 +201,7 @@ static int function_check(struct fn *f, int code_fd, char *why, size_t whylen)
 	if (p->environment.kind == FNG_ENV_MICROVM) {
 		char whyvm[400];
 
-		if (env_microvm_available(whyvm, sizeof(whyvm))) {
+		if (env_microvm_available(&f->d->cfg, whyvm, sizeof(whyvm))) {
 			snprintf(why, whylen, "%s: environment.kind microvm: %s", f->source, whyvm);
 			return -EOPNOTSUPP;
 		}
@@ -252,7 +256,7 @@ static int function_code(struct fn *f, int root, const struct client_id *who, ch
 	int fd, err;
 
 	state_stem(stem, sizeof(stem), p->function.name, p->function.version);
-	snprintf(path, sizeof(path), "%s/code/%s", D.cfg.state_dir, stem);
+	snprintf(path, sizeof(path), "%s/code/%s", f->d->cfg.state_dir, stem);
 	f->code_dir = strdup(path);
 	if (!f->code_dir)
 		return -ENOMEM;
@@ -266,7 +270,7 @@ static int function_code(struct fn *f, int root, const struct client_id *who, ch
 		}
 		return fd;
 	}
-	snprintf(tmp, tmplen, "%s/code/.new-XXXXXX", D.cfg.state_dir);
+	snprintf(tmp, tmplen, "%s/code/.new-XXXXXX", f->d->cfg.state_dir);
 	if (!mkdtemp(tmp)) {
 		err = -errno;
 		snprintf(why, whylen, "creating %s: %s", tmp, strerror(errno));
@@ -295,7 +299,7 @@ static int function_code(struct fn *f, int root, const struct client_id *who, ch
 	return fd;
 }
 
-static int function_add(const char *yaml, size_t len, const char *name, const char *code_base,
+static int function_add(struct fnguardd *d, const char *yaml, size_t len, const char *name, const char *code_base,
 			int64_t registered_ns, const struct client_id *who, struct fn **out,
 			char *why, size_t whylen)
 {
@@ -306,6 +310,7 @@ static int function_add(const char *yaml, size_t len, const char *name, const ch
 
 	if (!f)
 		return -ENOMEM;
+	f->d = d;
 	f->yaml = malloc(len + 1);
 	f->code_base = strdup(code_base && *code_base ? code_base : "/");
 	f->source = strdup(name && *name ? name : "(policy)");
@@ -333,16 +338,16 @@ static int function_add(const char *yaml, size_t len, const char *name, const ch
 		function_free(f);
 		return -EINVAL;
 	}
-	if (function_find(f->policy->function.name, f->policy->function.version)) {
+	if (function_find(d, f->policy->function.name, f->policy->function.version)) {
 		snprintf(why, whylen, "%s:%s is already registered (remove it first)",
 			 f->policy->function.name, f->policy->function.version);
 		function_free(f);
 		return -EEXIST;
 	}
-	root = code_root_open();
+	root = code_root_open(d);
 	if (root < 0) {
 		err = root;
-		snprintf(why, whylen, "%s/code: %s", D.cfg.state_dir, strerror(-err));
+		snprintf(why, whylen, "%s/code: %s", d->cfg.state_dir, strerror(-err));
 		goto fail;
 	}
 	code_fd = function_code(f, root, who, tmp, sizeof(tmp), why, whylen);
@@ -366,7 +371,7 @@ static int function_add(const char *yaml, size_t len, const char *name, const ch
 			err = function_persist(f);
 		}
 		if (err) {
-			snprintf(why, whylen, "saving it in %s: %s", D.cfg.state_dir, strerror(-err));
+			snprintf(why, whylen, "saving it in %s: %s", d->cfg.state_dir, strerror(-err));
 			if (!tmp[0])
 				clientfs_remove_tree(root, stem);
 			goto fail;
@@ -374,9 +379,9 @@ static int function_add(const char *yaml, size_t len, const char *name, const ch
 	}
 	close(code_fd);
 	close(root);
-	f->order = ++D.fn_order;
-	f->next = D.fns;
-	D.fns = f;
+	f->order = ++d->fn_order;
+	f->next = d->fns;
+	d->fns = f;
 	*out = f;
 	return 0;
 fail:
@@ -390,13 +395,13 @@ fail:
 	return err;
 }
 
-int function_register(const char *yaml, size_t len, const char *name, const char *code_base,
+int function_register(struct fnguardd *d, const char *yaml, size_t len, const char *name, const char *code_base,
 		      const struct client_id *who, struct fn **out, char *why, size_t whylen)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return function_add(yaml, len, name, code_base,
+	return function_add(d, yaml, len, name, code_base,
 			    (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, who, out, why, whylen);
 }
 
@@ -416,24 +421,24 @@ static void meta_get(const char *meta, const char *key, char *out, size_t len)
 	}
 }
 
-int functions_load(void)
+int functions_load(struct fnguardd *d)
 {
 	char dir[1024], path[1400], code_base[1024], reg[32], source[512], why[1024];
 	struct dirent *de;
 	unsigned n = 0, bad = 0;
 	int err;
-	DIR *d;
+	DIR *dir_h;
 
-	snprintf(dir, sizeof(dir), "%s/functions", D.cfg.state_dir);
+	snprintf(dir, sizeof(dir), "%s/functions", d->cfg.state_dir);
 	/* Policies are read from here as root: a directory someone else owns or may write to is
 	 * refused (fs_mkdir_p checks an existing one, and says why). */
 	err = fs_mkdir_p(dir, 0700);
 	if (err)
 		return err;
-	d = opendir(dir);
-	if (!d)
+	dir_h = opendir(dir);
+	if (!dir_h)
 		return -errno;
-	while ((de = readdir(d))) {
+	while ((de = readdir(dir_h))) {
 		size_t nl = strlen(de->d_name), ylen, mlen;
 		char *yaml, *meta;
 		struct fn *f;
@@ -454,7 +459,7 @@ int functions_load(void)
 		meta_get(meta, "code_base", code_base, sizeof(code_base));
 		meta_get(meta, "registered", reg, sizeof(reg));
 		meta_get(meta, "source", source, sizeof(source));
-		err = function_add(yaml, ylen, source, code_base, strtoll(reg, NULL, 10), NULL, &f,
+		err = function_add(d, yaml, ylen, source, code_base, strtoll(reg, NULL, 10), NULL, &f,
 				   why, sizeof(why));
 		if (err) {
 			log_warnx("state: %s: cannot register it again: %s (the file is kept)", path,
@@ -466,14 +471,15 @@ int functions_load(void)
 		free(meta);
 		free(yaml);
 	}
-	closedir(d);
+	closedir(dir_h);
 	log_info("%u function(s) registered from %s%s", n, dir, bad ? " (some skipped)" : "");
 	return 0;
 }
 
-int function_remove(const char *name, const char *version, char *why, size_t whylen)
+int function_remove(struct fnguardd *d, const char *name, const char *version,
+		    void (*stop)(struct fn *fn, const char *reason), char *why, size_t whylen)
 {
-	struct fn **pp = &D.fns;
+	struct fn **pp = &d->fns;
 	unsigned n = 0;
 
 	while (*pp) {
@@ -489,7 +495,7 @@ int function_remove(const char *name, const char *version, char *why, size_t why
 		f->removed = true;
 		f->removing = true;
 		function_unpersist(f);
-		envs_stop_function(f, "function removed");
+		stop(f, "function removed");
 		f->removing = false;
 		if (!f->n_envs)
 			function_free(f);

@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "emit.h"
 #include "env_channel.h"
 #include "fnguardd.h"
 
@@ -28,6 +29,7 @@ static int64_t now_ns = 1000000000;
 static uint32_t last_mod = 0;
 static unsigned n_mods;
 static struct telemetry_event scratch;
+static struct fnguardd daemon_ctx; /* the context the loss events must name */
 static struct {
 	uint64_t lost;
 	char where[96];
@@ -47,15 +49,17 @@ int loop_mod(struct watch *w, uint32_t events)
 	return 0;
 }
 
-struct telemetry_event *ev_scratch(void)
+struct telemetry_event *ev_scratch(struct fnguardd *d)
 {
+	assert_ptr_equal(d, &daemon_ctx);
 	return &scratch;
 }
 
-void emit(struct telemetry_event *t, const struct fn *fn, const struct env *env,
-	  const struct inv *inv)
+void emit(struct fnguardd *d, struct telemetry_event *t, const struct fn *fn,
+	  const struct env *env, const struct inv *inv)
 {
 	(void)fn, (void)env, (void)inv;
+	assert_ptr_equal(d, &daemon_ctx);
 	assert_int_equal(t->ev.body_case, FNGUARD__V1__EVENT__BODY_LOSS);
 	assert_true(n_losses < 8);
 	losses[n_losses].lost = t->ev.loss->events_lost;
@@ -65,10 +69,16 @@ void emit(struct telemetry_event *t, const struct fn *fn, const struct env *env,
 
 static unsigned n_published;
 
-void env_denial(struct env *e, const struct fng_event *ev)
+/* env_agent_denial() is 1 for a denial the daemon publishes (env.c then calls env_denial). */
+static int agent_denial(struct env *e, const struct fng_event *ev, char *why, size_t whylen)
 {
-	(void)e, (void)ev;
-	n_published++;
+	int r = env_agent_denial(e, ev, why, whylen);
+
+	if (r == 1) {
+		n_published++;
+		return 0;
+	}
+	return r;
 }
 
 static int setup(void **state)
@@ -258,16 +268,16 @@ static void test_denial_bucket(void **state)
 static void test_loss_events(void **state)
 {
 	struct inv inv = {0};
-	struct env e = {0};
+	struct env e = {.d = &daemon_ctx};
 
 	(void)state;
 	/* Nothing dropped: no event. */
-	assert_int_equal(inv_report_drops(&e, &inv), 0);
+	assert_int_equal(inv_report_drops(&daemon_ctx, &e, &inv), 0);
 	env_report_refused(&e);
 	assert_int_equal(n_losses, 0);
 	inv.log_dropped = 5;
 	inv.denials_dropped = 7;
-	assert_int_equal(inv_report_drops(&e, &inv), 12);
+	assert_int_equal(inv_report_drops(&daemon_ctx, &e, &inv), 12);
 	assert_int_equal(n_losses, 2);
 	assert_int_equal(losses[0].lost, 5);
 	assert_string_equal(losses[0].where, "function log (rate limit)");
@@ -296,27 +306,27 @@ static void test_denial_states(void **state)
 	/* Starting and ready: refused, counted, published never; past the bound, -EPROTO. */
 	e.state = ENV_STARTING;
 	for (int i = 0; i < 500; i++)
-		assert_int_equal(env_agent_denial(&e, &ev, why, sizeof(why)), 0);
+		assert_int_equal(agent_denial(&e, &ev, why, sizeof(why)), 0);
 	e.state = ENV_READY;
 	for (int i = 0; i < ENV_REFUSED_IDLE_MAX - 500 && !r; i++)
-		r = env_agent_denial(&e, &ev, why, sizeof(why));
+		r = agent_denial(&e, &ev, why, sizeof(why));
 	assert_int_equal(r, 0);
 	assert_int_equal(n_published, 0);
 	assert_int_equal(e.refused, ENV_REFUSED_IDLE_MAX);
-	assert_int_equal(env_agent_denial(&e, &ev, why, sizeof(why)), -EPROTO);
+	assert_int_equal(agent_denial(&e, &ev, why, sizeof(why)), -EPROTO);
 	assert_string_equal(why, "agent: over 1000 denials while no invocation runs");
 	/* Busy: the burst is published, the rest is the invocation's loss, until the bound. */
 	e = (struct env){.state = ENV_BUSY, .cur = &inv};
 	for (int i = 0; i < ENV_DENIAL_BURST + ENV_DENIAL_FLOOD_MAX; i++)
-		assert_int_equal(env_agent_denial(&e, &ev, why, sizeof(why)), 0);
+		assert_int_equal(agent_denial(&e, &ev, why, sizeof(why)), 0);
 	assert_int_equal(n_published, ENV_DENIAL_BURST);
 	assert_int_equal(inv.denials_dropped, ENV_DENIAL_FLOOD_MAX);
 	assert_int_equal(e.refused, 0);
-	assert_int_equal(env_agent_denial(&e, &ev, why, sizeof(why)), -EPROTO);
+	assert_int_equal(agent_denial(&e, &ev, why, sizeof(why)), -EPROTO);
 	/* Resetting: in place, but of no invocation: over the rate, the environment's count. */
 	e = (struct env){.state = ENV_RESETTING};
 	for (int i = 0; i < ENV_DENIAL_BURST + 10; i++)
-		assert_int_equal(env_agent_denial(&e, &ev, why, sizeof(why)), 0);
+		assert_int_equal(agent_denial(&e, &ev, why, sizeof(why)), 0);
 	assert_int_equal(e.refused, 10);
 }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * fnguardd: the host daemon. Registers functions, starts their environments, runs
- * invocations, and streams telemetry (see fnguardd.h for how the files divide the work).
+ * invocations, and streams telemetry (README.md, "The daemon's files", says how the files
+ * divide the work).
  *
  * Start-up, in order: configuration -> signals -> telemetry hub -> what the kernel can enforce
  * -> BPF object, pinned (so enforcement outlives the daemon) -> what a killed predecessor
@@ -33,75 +34,22 @@
 #include <sys/wait.h>
 
 #include "config.h"
+#include "control.h"
+#include "emit.h"
+#include "env.h"
+#include "env_microvm.h"
 #include "fnguard_api.h"
 #include "kernel_support.h"
 #include "fnguard_genl.h"
 #include "fnguardd.h"
+#include "functions.h"
 #include "log.h"
+#include "loop.h"
 
 #define BPF_FS_MAGIC 0xcafe4a11
 
-struct fnguardd D;
-
-static struct telemetry_event scratch;
-static struct watch sig_watch = {.fd = -1}, tick_watch = {.fd = -1}, kev_watch = {.fd = -1};
+/* The one global: set by the signal watch, read by main's loop. */
 static volatile int quit;
-
-int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-struct telemetry_event *ev_scratch(void)
-{
-	return &scratch;
-}
-
-void emit(struct telemetry_event *t, const struct fn *fn, const struct env *env,
-	  const struct inv *inv)
-{
-	struct telemetry_origin o = {.host = D.host};
-
-	if (fn) {
-		o.function = fn->policy->function.name;
-		o.version = fn->policy->function.version;
-	}
-	if (env)
-		o.env = env->id;
-	if (inv)
-		o.invocation = inv->id;
-	hub_publish(D.hub, t, &o);
-}
-
-uint64_t kernel_lost_total(void)
-{
-	return D.bpf ? bpf_backend_counter(D.bpf, FNG_CNT_RINGBUF_FULL) : 0;
-}
-
-/* ------------------------------------------------------------------ the loop */
-
-int loop_add(struct watch *w, uint32_t events)
-{
-	struct epoll_event ev = {.events = events, .data.ptr = w};
-
-	return epoll_ctl(D.epfd, EPOLL_CTL_ADD, w->fd, &ev) ? -errno : 0;
-}
-
-int loop_mod(struct watch *w, uint32_t events)
-{
-	struct epoll_event ev = {.events = events, .data.ptr = w};
-
-	return epoll_ctl(D.epfd, EPOLL_CTL_MOD, w->fd, &ev) ? -errno : 0;
-}
-
-void loop_del(struct watch *w)
-{
-	if (w->fd >= 0)
-		epoll_ctl(D.epfd, EPOLL_CTL_DEL, w->fd, NULL);
-}
 
 static void signal_event(struct watch *w, uint32_t events)
 {
@@ -125,33 +73,33 @@ static void signal_event(struct watch *w, uint32_t events)
 
 				if (pid <= 0)
 					break;
-				env_microvm_child_exited(pid, status);
+				env_microvm_child_exited(watch_daemon(w), pid, status);
 			}
 			break;
 		}
 	}
 }
 
-static void kernel_report_losses(void)
+static void kernel_report_losses(struct fnguardd *d)
 {
-	uint64_t lost = kernel_lost_total();
+	uint64_t lost = kernel_lost_total(d);
 
-	if (lost > D.ringbuf_lost) {
-		struct telemetry_event *t = ev_scratch();
+	if (lost > d->ringbuf_lost) {
+		struct telemetry_event *t = ev_scratch(d);
 
-		telemetry_loss(t, lost - D.ringbuf_lost, "kernel ring buffer");
-		emit(t, NULL, NULL, NULL);
-		D.ringbuf_lost = lost;
+		telemetry_loss(t, lost - d->ringbuf_lost, "kernel ring buffer");
+		emit(d, t, NULL, NULL, NULL);
+		d->ringbuf_lost = lost;
 	}
 	/* The kprobe core skipped the module's handler: calls that ran undecided. Never silent. */
-	if (D.bpf) {
-		uint64_t missed = bpf_backend_counter(D.bpf, FNGUARD_CNT_PROBE_MISSED);
+	if (d->bpf) {
+		uint64_t missed = bpf_backend_counter(d->bpf, FNGUARD_CNT_PROBE_MISSED);
 
-		if (missed > D.probes_missed) {
+		if (missed > d->probes_missed) {
 			log_warnx("kmod: %llu call(s) were NOT checked: the module's probes were "
 				  "skipped by the kernel (kprobe recursion guard)",
-				  (unsigned long long)(missed - D.probes_missed));
-			D.probes_missed = missed;
+				  (unsigned long long)(missed - d->probes_missed));
+			d->probes_missed = missed;
 		}
 	}
 }
@@ -162,28 +110,29 @@ static void tick_event(struct watch *w, uint32_t events)
 
 	if (read(w->fd, &n, sizeof(n)) != sizeof(n))
 		return;
-	kernel_report_losses();
+	kernel_report_losses(watch_daemon(w));
 	env_microvm_probe_tick();
-	envs_tick();
+	envs_tick(watch_daemon(w));
 }
 
 static void kernel_event(const struct fng_event *ev, void *ctx)
 {
-	struct env *e = env_by_cgroup(ev->cgroup_id);
+	struct fnguardd *d = ctx;
+	struct env *e = env_by_cgroup(d, ev->cgroup_id);
 
 	if (e) {
 		env_denial(e, ev);
 	} else {
-		struct telemetry_event *t = ev_scratch();
+		struct telemetry_event *t = ev_scratch(d);
 
-		telemetry_denial(t, ev, NULL, D.boot_to_real_ns);
-		emit(t, NULL, NULL, NULL);
+		telemetry_denial(t, ev, NULL, d->boot_to_real_ns);
+		emit(d, t, NULL, NULL, NULL);
 	}
 }
 
 static void kev_event(struct watch *w, uint32_t events)
 {
-	bpf_backend_events_read(D.bpf, 0);
+	bpf_backend_events_read(watch_daemon(w)->bpf, 0);
 }
 
 /* ------------------------------------------------------------------ start-up */
@@ -229,54 +178,7 @@ static bool bpffs_ready(const char *dir)
 	return false;
 }
 
-/*
- * What a daemon killed with SIGKILL left: its environments' cgroups (their processes too) and
- * pinned programs. Another running daemon's environments (env-N-PID with PID alive) are not
- * touched.
- */
-int envs_cleanup_stale(void)
-{
-	char root[512], dir[600], path[1200];
-	unsigned n = 0;
-	struct dirent *de;
-	DIR *d;
-
-	if (cgroup_v2_root(root, sizeof(root)))
-		return 0;
-	snprintf(dir, sizeof(dir), "%s/fnguard", root);
-	d = opendir(dir);
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		struct fng_cgroup cg = {.fd = -1};
-		unsigned long long seq;
-		int pid;
-
-		if (sscanf(de->d_name, "env-%llu-%d", &seq, &pid) != 2)
-			continue;
-		if (pid != getpid() && !kill(pid, 0))
-			continue;
-		if (snprintf(cg.path, sizeof(cg.path), "%s/%s", dir, de->d_name) >=
-		    (int)sizeof(cg.path))
-			continue;
-		snprintf(path, sizeof(path), "%s", cg.path);
-		cg.fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (cg.fd < 0)
-			continue;
-		cgroup_kill_all(&cg);
-		close(cg.fd);
-		cg.fd = -1;
-		if (rmdir(path))
-			log_warn("cannot remove stale cgroup %s", path);
-		n++;
-	}
-	closedir(d);
-	if (n)
-		log_info("cleaned %u environment(s) left by a previous daemon", n);
-	return (int)n;
-}
-
-static int start(void)
+static int start(struct fnguardd *d)
 {
 	const struct backend_status *st = backend_status_get();
 	struct hub_config hc = {0};
@@ -285,13 +187,12 @@ static int start(void)
 	sigset_t mask;
 	int err;
 
-	D.started_mono = mono_ns();
+	d->started_mono = mono_ns();
 	clock_gettime(CLOCK_REALTIME, &rt);
 	clock_gettime(CLOCK_BOOTTIME, &bt);
-	D.boot_to_real_ns = ((int64_t)rt.tv_sec - bt.tv_sec) * 1000000000 + (rt.tv_nsec - bt.tv_nsec);
-	gethostname(D.host, sizeof(D.host) - 1);
-	D.epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (D.epfd < 0)
+	d->boot_to_real_ns = ((int64_t)rt.tv_sec - bt.tv_sec) * 1000000000 + (rt.tv_nsec - bt.tv_nsec);
+	gethostname(d->host, sizeof(d->host) - 1);
+	if (loop_open(&d->loop))
 		fatal("epoll_create1");
 	/* Orphans of our environments come back to us, not to the host's init. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -303,21 +204,21 @@ static int start(void)
 	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	sig_watch.fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	sig_watch.fn = signal_event;
-	if (sig_watch.fd < 0 || loop_add(&sig_watch, EPOLLIN))
+	d->sig_watch.fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	d->sig_watch.fn = signal_event;
+	if (d->sig_watch.fd < 0 || loop_add(&d->loop, &d->sig_watch, EPOLLIN))
 		fatal("signalfd");
-	tick_watch.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	tick_watch.fn = tick_event;
-	if (tick_watch.fd < 0 || timerfd_settime(tick_watch.fd, 0, &its, NULL) ||
-	    loop_add(&tick_watch, EPOLLIN))
+	d->tick_watch.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	d->tick_watch.fn = tick_event;
+	if (d->tick_watch.fd < 0 || timerfd_settime(d->tick_watch.fd, 0, &its, NULL) ||
+	    loop_add(&d->loop, &d->tick_watch, EPOLLIN))
 		fatal("timerfd");
 
-	hc.host = D.host;
-	hc.export_path = D.cfg.export_path;
-	hc.export_rotate_bytes = D.cfg.export_rotate_bytes;
-	hc.export_keep = D.cfg.export_keep;
-	err = hub_new(&D.hub, &hc);
+	hc.host = d->host;
+	hc.export_path = d->cfg.export_path;
+	hc.export_rotate_bytes = d->cfg.export_rotate_bytes;
+	hc.export_keep = d->cfg.export_keep;
+	err = hub_new(&d->hub, &hc);
 	if (err) {
 		log_warnx("telemetry: %s", strerror(-err));
 		return err;
@@ -334,14 +235,14 @@ static int start(void)
 	if (st->cgroup_net.ok || st->bpf_lsm.ok) {
 		int mode = st->bpf_lsm.ok ? BPF_LSM_PROGS : st->kmod.ok ? BPF_LSM_KMOD : BPF_LSM_NONE;
 
-		err = bpf_backend_open(&D.bpf, mode, kernel_event, NULL);
+		err = bpf_backend_open(&d->bpf, mode, kernel_event, d);
 		if (err) {
 			log_warnx("cannot load the BPF programs: %s", strerror(-err));
 			return err;
 		}
-		kev_watch.fd = bpf_backend_events_fd(D.bpf);
-		kev_watch.fn = kev_event;
-		if (loop_add(&kev_watch, EPOLLIN))
+		d->kev_watch.fd = bpf_backend_events_fd(d->bpf);
+		d->kev_watch.fn = kev_event;
+		if (loop_add(&d->loop, &d->kev_watch, EPOLLIN))
 			fatal("epoll");
 	}
 	/* A predecessor's leftovers go before we pin anything of ours. */
@@ -352,61 +253,61 @@ static int start(void)
 		char why[300];
 		int n;
 
-		err = uid_range_init(&D.uids, NULL, NULL, why, sizeof(why));
+		err = uid_range_init(&d->uids, NULL, NULL, why, sizeof(why));
 		if (err) {
 			log_warnx("uid_range: %s", why);
 			return err;
 		}
-		n = uid_range_mark_running(&D.uids, NULL);
+		n = uid_range_mark_running(&d->uids, NULL);
 		if (n)
 			log_warnx("uid_range: %d id(s) of the range are in use by running processes: "
 				  "they are not handed out",
 				  n);
 	}
-	if (D.bpf) {
-		bpf_backend_unpin(D.cfg.pin_dir);
-		if (bpffs_ready(D.cfg.pin_dir) && !bpf_backend_pin(D.bpf, D.cfg.pin_dir))
-			D.bpf_pinned = true;
+	if (d->bpf) {
+		bpf_backend_unpin(d->cfg.pin_dir);
+		if (bpffs_ready(d->cfg.pin_dir) && !bpf_backend_pin(d->bpf, d->cfg.pin_dir))
+			d->bpf_pinned = true;
 		else
 			log_warnx("%s: enforcement is not pinned: it ends if the daemon is killed "
 				  "(environments die with it)",
-				  D.cfg.pin_dir);
+				  d->cfg.pin_dir);
 	}
-	err = functions_load();
+	err = functions_load(d);
 	if (err)
-		log_warnx("state: %s: %s", D.cfg.state_dir, strerror(-err));
-	err = control_open();
+		log_warnx("state: %s: %s", d->cfg.state_dir, strerror(-err));
+	err = control_open(d);
 	if (err)
 		return err;
 	/* Off the loop: microVM environments wait for its answer, nothing else does. */
-	env_microvm_probe_start();
-	envs_tick(); /* provisioned environments */
-	log_info("listening on %s (state in %s)", D.cfg.socket_path, D.cfg.state_dir);
+	env_microvm_probe_start(d, envs_dispatch_all);
+	envs_tick(d); /* provisioned environments */
+	log_info("listening on %s (state in %s)", d->cfg.socket_path, d->cfg.state_dir);
 	return 0;
 }
 
-static void stop(void)
+static void stop(struct fnguardd *d)
 {
-	D.stopping = true;
-	log_info("stopping: %u environment(s)", D.n_envs);
-	envs_stop_all("daemon stopping");
-	kernel_report_losses();
-	control_close();
-	if (D.bpf) {
-		if (D.bpf_pinned)
-			bpf_backend_unpin(D.cfg.pin_dir);
-		bpf_backend_close(D.bpf);
-		D.bpf = NULL;
+	d->stopping = true;
+	log_info("stopping: %u environment(s)", d->n_envs);
+	envs_stop_all(d, "daemon stopping");
+	kernel_report_losses(d);
+	control_close(d);
+	if (d->bpf) {
+		if (d->bpf_pinned)
+			bpf_backend_unpin(d->cfg.pin_dir);
+		bpf_backend_close(d->bpf);
+		d->bpf = NULL;
 	}
-	while (D.fns) {
-		struct fn *f = D.fns;
+	while (d->fns) {
+		struct fn *f = d->fns;
 
-		D.fns = f->next;
+		d->fns = f->next;
 		function_free(f);
 	}
-	hub_free(D.hub);
-	uid_range_free(&D.uids);
-	close(D.epfd);
+	hub_free(d->hub);
+	uid_range_free(&d->uids);
+	loop_close(&d->loop);
 	log_info("stopped");
 }
 
@@ -421,22 +322,26 @@ int main(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
+	/* The daemon's state: every function that needs it gets it as a parameter. */
+	struct fnguardd daemon_state = {
+	    .sig_watch = {.fd = -1}, .tick_watch = {.fd = -1}, .kev_watch = {.fd = -1}};
+	struct fnguardd *d = &daemon_state;
 	bool foreground = false, check = false;
 	const char *config = NULL;
 	int c, verbose = 0;
 
-	D.cfg.socket_path =
+	d->cfg.socket_path =
 	    getenv(FNGUARD_SOCKET_ENV) ? getenv(FNGUARD_SOCKET_ENV) : FNGUARD_SOCKET_DEFAULT;
-	D.cfg.state_dir = FNGUARD_STATE_DIR_DEFAULT;
-	config_defaults(&D.cfg, &D.uids);
+	d->cfg.state_dir = FNGUARD_STATE_DIR_DEFAULT;
+	config_defaults(&d->cfg, &d->uids);
 	log_init("fnguardd", 0);
 	while ((c = getopt_long(argc, argv, "s:d:c:fnvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			D.cfg.socket_path = optarg;
+			d->cfg.socket_path = optarg;
 			break;
 		case 'd':
-			D.cfg.state_dir = optarg;
+			d->cfg.state_dir = optarg;
 			break;
 		case 'c':
 			config = optarg;
@@ -471,7 +376,7 @@ int main(int argc, char **argv)
 		int err;
 
 		policy_diags_init(&diags);
-		err = config_load(&D.cfg, &D.uids, config, &diags);
+		err = config_load(&d->cfg, &d->uids, config, &diags);
 		policy_diags_print(&diags, stderr);
 		policy_diags_free(&diags);
 		if (err)
@@ -492,23 +397,14 @@ int main(int argc, char **argv)
 			fatal("daemon");
 		log_use_syslog(LOG_DAEMON);
 	}
-	if (start()) {
+	if (start(d)) {
 		log_warnx("start-up failed");
-		stop();
+		stop(d);
 		return 1;
 	}
-	while (!quit) {
-		struct epoll_event evs[32];
-		int n = epoll_wait(D.epfd, evs, 32, -1);
-
-		if (n < 0 && errno != EINTR)
+	while (!quit)
+		if (loop_run_once(&d->loop, -1, &quit))
 			fatal("epoll_wait");
-		for (int i = 0; i < n && !quit; i++) {
-			struct watch *w = evs[i].data.ptr;
-
-			w->fn(w, evs[i].events);
-		}
-	}
-	stop();
+	stop(d);
 	return 0;
 }

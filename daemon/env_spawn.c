@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The steps every kind of environment takes (env_spawn.h): its cgroup with limits, and its
+ * first process in new namespaces with the control channel as fd 3; and its id.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/sched.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
+#include "env_spawn.h"
+#include "fnguardd.h"
+
+int env_cgroup_make(struct env *e, uint32_t pids, uint64_t memory_bytes, uint32_t cpus,
+		    char *why, size_t whylen)
+{
+	int err = cgroup_env_create(e->id, &e->cg);
+
+	if (err) {
+		snprintf(why, whylen, "creating the cgroup: %s", strerror(-err));
+		return err;
+	}
+	err = cgroup_env_limits(&e->cg, pids, memory_bytes, why, whylen);
+	if (!err)
+		err = cgroup_env_cpu(&e->cg, cpus, why, whylen);
+	return err;
+}
+
+int env_spawn(struct env *e, uint64_t ns_flags, void (*child)(struct env *e, void *arg), void *arg,
+	      char *why, size_t whylen)
+{
+	struct clone_args ca = {.flags = ns_flags, .exit_signal = SIGCHLD};
+	int sv[2], err;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
+		err = -errno;
+		snprintf(why, whylen, "creating the control channel: %s", strerror(errno));
+		return err;
+	}
+	fflush(NULL);
+	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid < 0) {
+		err = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		snprintf(why, whylen, "creating the namespaces: %s", strerror(errno));
+		return err;
+	}
+	if (pid == 0) {
+		sigset_t none;
+
+		/* The daemon's blocked signals (its signalfd's) are not the child's. */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		close(sv[0]);
+		/* The control channel is fd 3, where the agent and QEMU expect it. */
+		if (sv[1] != 3) {
+			dup2(sv[1], 3);
+			close(sv[1]);
+		}
+		child(e, arg); /* never returns */
+		_exit(1);
+	}
+	close(sv[1]);
+	e->pid = pid;
+	e->ctl.fd = sv[0];
+	return 0;
+}
+
+void env_id_make(char *buf, size_t len, uint64_t seq, int pid)
+{
+	snprintf(buf, len, "env-%" PRIu64 "-%d", seq, pid);
+}
+
+int env_id_parse(const char *name, unsigned long long *seq, int *pid)
+{
+	return sscanf(name, "env-%llu-%d", seq, pid) == 2 ? 0 : -EINVAL;
+}
