@@ -32,6 +32,7 @@
 #include <sys/wait.h>
 
 #include "clientfs.h"
+#include "wire.h"
 
 enum { CFS_DIR = 1, CFS_FILE, CFS_LINK, CFS_ERR, CFS_END };
 
@@ -48,30 +49,13 @@ struct cfs_hdr {
 
 /* ---------------------------------------------------------------- the child (client's ids) */
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static void send_hdr(int s, uint32_t type, uint32_t mode, const char *name, int err,
 		     uint64_t size)
 {
 	struct cfs_hdr h = {.type = type, .mode = mode, .err = err, .size = size};
 
 	h.name_len = name ? (uint32_t)strlen(name) : 0;
-	if (write_all(s, &h, sizeof(h)) || (h.name_len && write_all(s, name, h.name_len)))
+	if (wire_write_all(s, &h, sizeof(h)) || (h.name_len && wire_write_all(s, name, h.name_len)))
 		_exit(1); /* the daemon gave up on us */
 }
 
@@ -96,7 +80,7 @@ static void send_file(int s, int fd, const char *name, mode_t mode, uint64_t siz
 			continue;
 		if (n <= 0)
 			_exit(1); /* shrank while read: the daemon sees a short stream */
-		if (write_all(s, buf, (size_t)n))
+		if (wire_write_all(s, buf, (size_t)n))
 			_exit(1);
 		left -= (uint64_t)n;
 	}
@@ -151,7 +135,7 @@ static void walk(int s, int dfd, const char *rel, int depth)
 			if (n >= (ssize_t)sizeof(target))
 				send_err(s, path, -ENAMETOOLONG);
 			send_hdr(s, CFS_LINK, 0777, path, 0, (uint64_t)n);
-			if (write_all(s, target, (size_t)n))
+			if (wire_write_all(s, target, (size_t)n))
 				_exit(1);
 		}
 		/* Devices, FIFOs and sockets in a code directory are not part of any function. */
@@ -325,8 +309,8 @@ static int copy_to(struct cfs_ctx *c, int fd, uint64_t size)
 
 		if (err)
 			return err;
-		if (fd >= 0 && write_all(fd, buf, n))
-			return -errno;
+		if (fd >= 0 && (err = wire_write_all(fd, buf, n)))
+			return err;
 		size -= n;
 	}
 	return 0;

@@ -47,6 +47,7 @@
 #include "fnguardd.h"
 #include "fsutil.h"
 #include "log.h"
+#include "wire.h"
 #include "vmm_seccomp.h"
 
 /* The VMM's memory beyond the guest's RAM: QEMU itself and TCG's translation cache. */
@@ -502,6 +503,30 @@ static void env_dir(const struct env *e, char *buf, size_t len)
 	snprintf(buf, len, "%s/envs/%s", e->d->cfg.state_dir, e->id);
 }
 
+/*
+ * The environment's own uid and gid, and its directory, which only root and that gid may
+ * enter: what every VMM (an environment's, the KVM probe's) is started from.
+ */
+static int env_dir_make(struct env *e, char *envdir, size_t len, char *why, size_t whylen)
+{
+	struct fnguardd *d = e->d;
+	char path[700];
+	int err = uid_range_alloc(&d->uids, &e->uid);
+
+	if (err) {
+		snprintf(why, whylen, "no free uid in uid_range (%u in use)", d->uids.n_used);
+		return err;
+	}
+	env_dir(e, envdir, len);
+	snprintf(path, sizeof(path), "%s/envs", d->cfg.state_dir);
+	err = fs_mkdir_p(path, 0711);
+	if (!err && (mkdir(envdir, 0750) || chown(envdir, 0, e->uid)))
+		err = -errno;
+	if (err)
+		snprintf(why, whylen, "creating %.300s: %s", envdir, strerror(-err));
+	return err;
+}
+
 /* ---------------------------------------------------------------- the accelerator */
 
 /*
@@ -553,20 +578,18 @@ static int probe_launch(struct fnguardd *d, char *why, size_t whylen)
 	env_id_make(probe->id, sizeof(probe->id), 0, (int)getpid());
 	probe->d = d;
 	probe->cg.fd = probe->ctl.fd = probe->console.fd = -1;
-	if ((err = uid_range_alloc(&d->uids, &probe->uid))) {
-		snprintf(why, whylen, "no free uid in uid_range");
+	if ((err = env_dir_make(probe, envdir, sizeof(envdir), why, whylen)))
 		return err;
-	}
-	env_dir(probe, envdir, sizeof(envdir));
-	snprintf(path, sizeof(path), "%s/envs", d->cfg.state_dir);
-	err = fs_mkdir_p(path, 0711);
-	if (!err && (mkdir(envdir, 0750) || chown(envdir, 0, probe->uid)))
-		err = -errno;
-	img = err ? NULL : fs_read_file(d->cfg.microvm_initrd, 1u << 30, &len);
+	/* The common guest image as it is: the probe has no function to append. */
+	img = fs_read_file(d->cfg.microvm_initrd, 1u << 30, &len);
 	snprintf(path, sizeof(path), "%s/initrd", envdir);
 	fd = img ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640) : -1;
-	if (!err && (fd < 0 || fchown(fd, 0, probe->uid) || write(fd, img, len) != (ssize_t)len))
-		err = -errno ? -errno : -EIO;
+	if (fd < 0)
+		err = errno ? -errno : -EIO;
+	else if (fchown(fd, 0, probe->uid))
+		err = -errno;
+	else
+		err = wire_write_all(fd, img, len);
 	if (fd >= 0)
 		close(fd);
 	free(img);
@@ -820,22 +843,11 @@ int env_microvm_start(struct env *e, char *why, size_t whylen)
 	/* Below this the guest kernel cannot even unpack itself and the guest image. */
 	if (ram_mib < MICROVM_MIN_RAM_MIB)
 		ram_mib = MICROVM_MIN_RAM_MIB;
-	/* 1. The environment's own uid and gid: everything below is made for it alone. */
-	err = uid_range_alloc(&d->uids, &e->uid);
-	if (err) {
-		snprintf(why, whylen, "no free uid in uid_range (%u in use)", d->uids.n_used);
+	/* 1. The environment's own uid and gid, and 2. its directory: everything below is made
+	 * for it alone. */
+	err = env_dir_make(e, envdir, sizeof(envdir), why, whylen);
+	if (err)
 		return err;
-	}
-	/* 2. The environment's directory, which only root and the VMM's gid may enter. */
-	env_dir(e, envdir, sizeof(envdir));
-	snprintf(path, sizeof(path), "%s/envs", d->cfg.state_dir);
-	err = fs_mkdir_p(path, 0711);
-	if (!err && (mkdir(envdir, 0750) || chown(envdir, 0, e->uid)))
-		err = -errno;
-	if (err) {
-		snprintf(why, whylen, "creating %s: %s", envdir, strerror(-err));
-		return err;
-	}
 	/* 3. The guest image, with the function's policy and code, readable by that gid. */
 	err = image_build(e, envdir, why, whylen);
 	if (err)
