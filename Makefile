@@ -46,8 +46,12 @@ CFLAGS     ?= -O2 -g
 # header wherever it lives; which folder may include which is checked by tools/check-layers.
 LIB_DIRS   := base policy enforce telemetry wire
 LIB_INC    := $(patsubst %,-Ilib/%,$(LIB_DIRS))
+# The daemon's folders, on the include path the same way (tools/include-graph checks that
+# the daemon's files, subfolders included, include each other without a cycle).
+DMN_DIRS   := daemon daemon/agent daemon/microvm daemon/process
+DMN_INC    := $(patsubst %,-I%,$(DMN_DIRS))
 ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) -D_GNU_SOURCE -fno-strict-aliasing \
-	      -I$(OUT)/bpf -I$(OUT)/proto $(LIB_INC) -Ibpf -Ikmod/uapi -Idaemon -Idaemon/agent \
+	      -I$(OUT)/bpf -I$(OUT)/proto $(LIB_INC) -Ibpf -Ikmod/uapi $(DMN_INC) \
 	      $(PKG_CFLAGS) -MMD -MP
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 # Guest binaries are static: the test kernel's initramfs has no libc of its own.
@@ -83,7 +87,7 @@ CLI_OBJS   := $(patsubst %.c,$(OUT)/obj/%.o,$(CLI_SRCS))
 # fnguardd: its main file, and the rest (the agent included) as a library the unit tests use too.
 # daemon/agent/guest.c is the microVM guest's main (fnguard-agent), not part of the daemon.
 DMN_SRCS   := $(filter-out daemon/main.c daemon/agent/guest.c,\
-		$(wildcard daemon/*.c daemon/agent/*.c))
+		$(wildcard $(patsubst %,%/*.c,$(DMN_DIRS))))
 DMN_OBJS   := $(patsubst %.c,$(OUT)/obj/%.o,$(DMN_SRCS))
 DMN_SAN    := $(patsubst %.c,$(OUT)/san/%.o,$(DMN_SRCS))
 

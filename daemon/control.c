@@ -255,11 +255,11 @@ static void api_status(struct client *c, uint64_t id)
 	b[4].reason = vmwhy;
 	fnguard__v1__backend__init(&b[5]);
 	b[5].name = "kvm";
-	b[5].available = env_microvm_accel_known() && !strcmp(env_microvm_accel(), "kvm");
-	if (!env_microvm_accel_known())
+	b[5].available = env_microvm_accel_known(d) && !strcmp(env_microvm_accel(d), "kvm");
+	if (!env_microvm_accel_known(d))
 		snprintf(kvmwhy, sizeof(kvmwhy), "not probed yet (at the first microVM start)");
 	else if (!b[5].available)
-		snprintf(kvmwhy, sizeof(kvmwhy), "guests run on TCG: %s", env_microvm_accel_why());
+		snprintf(kvmwhy, sizeof(kvmwhy), "guests run on TCG: %s", env_microvm_accel_why(d));
 	b[5].reason = kvmwhy;
 	bp[4] = &b[4];
 	bp[5] = &b[5];

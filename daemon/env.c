@@ -71,7 +71,7 @@ static int env_boot_timeout_s(const struct env *e)
 		return 0;
 	if (e->d->cfg.microvm_boot_timeout_s)
 		return (int)e->d->cfg.microvm_boot_timeout_s;
-	return !strcmp(env_microvm_accel(), "kvm") ? MICROVM_BOOT_TIMEOUT_KVM_S
+	return !strcmp(env_microvm_accel(e->d), "kvm") ? MICROVM_BOOT_TIMEOUT_KVM_S
 						   : MICROVM_BOOT_TIMEOUT_TCG_S;
 }
 
@@ -91,10 +91,10 @@ static void env_emit_state(struct env *e, Fnguard__V1__EnvPhase phase, const cha
 	if (env_is_microvm(e) && !reason[0] &&
 	    (phase == FNGUARD__V1__ENV_PHASE__ENV_PHASE_STARTING ||
 	     phase == FNGUARD__V1__ENV_PHASE__ENV_PHASE_READY)) {
-		const char *a = env_microvm_accel();
+		const char *a = env_microvm_accel(e->d);
 
-		snprintf(accel, sizeof(accel), "microvm on %s%s%s", a, *env_microvm_accel_why() ? ": " : "",
-			 env_microvm_accel_why());
+		snprintf(accel, sizeof(accel), "microvm on %s%s%s", a, *env_microvm_accel_why(d) ? ": " : "",
+			 env_microvm_accel_why(d));
 		reason = accel;
 	}
 	telemetry_env_state(t, phase, env_kind(e), reason);
@@ -473,7 +473,7 @@ static void env_dispatch(struct fn *fn)
 		return;
 	/* Which accelerator to start a guest with is not known yet: envs_dispatch_all() once
 	 * it is. */
-	if (fn->policy->environment.kind == FNG_ENV_MICROVM && env_microvm_probing())
+	if (fn->policy->environment.kind == FNG_ENV_MICROVM && env_microvm_probing(d))
 		return;
 	for (struct env *e = d->envs; e; e = e->next) {
 		if (e->fn != fn)

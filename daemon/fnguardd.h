@@ -15,6 +15,7 @@
 
 #include "bpf_backend.h"
 #include "cgroup.h"
+#include "env_microvm.h"
 #include "fnguard/v1/agent.pb-c.h"
 #include "fnguard/v1/api.pb-c.h"
 #include "hub.h"
@@ -150,6 +151,7 @@ struct fnguardd {
 	struct bpf_backend *bpf;
 	bool bpf_pinned;
 	struct uid_range uids; /* the environments' uids and gids (uid_range) */
+	struct microvm_state microvm; /* the accelerator, what the VMM's jail holds */
 	struct fn *fns;
 	uint64_t fn_order;
 	struct env *envs;

@@ -111,7 +111,7 @@ static void tick_event(struct watch *w, uint32_t events)
 	if (read(w->fd, &n, sizeof(n)) != sizeof(n))
 		return;
 	kernel_report_losses(watch_daemon(w));
-	env_microvm_probe_tick();
+	env_microvm_probe_tick(watch_daemon(w));
 	envs_tick(watch_daemon(w));
 }
 

@@ -33,113 +33,16 @@
 #include "env_process.h"
 #include "env_spawn.h"
 #include "fnguardd.h"
+#include "jail.h"
 #include "log.h"
-
-#ifndef MOUNT_ATTR_RDONLY
-#define MOUNT_ATTR_RDONLY 0x00000001
-#define MOUNT_ATTR_NOSUID 0x00000002
-#define MOUNT_ATTR_NODEV 0x00000004
-#endif
-#ifndef AT_RECURSIVE
-#define AT_RECURSIVE 0x8000
-#endif
-
-struct mount_attr_arg {
-	uint64_t attr_set, attr_clr, propagation, userns_fd;
-};
 
 /* The new root is built on a tmpfs mounted here, in the environment's namespace only. */
 #define NEWROOT "/tmp"
 /* Host directories the environment sees, read-only (when they exist). Everything else of the
  * host (/home, /root, /run, /var, /srv, /mnt, /boot, ...) is not there at all. */
-static const char *const host_dirs[] = {"bin", "sbin", "lib", "lib32", "lib64", "libx32",
-					"usr", "etc", "opt"};
+static const char *const host_dirs[] = {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
+					"/usr", "/etc", "/opt"};
 static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urandom"};
-
-static int setattr_ro(const char *path, bool recursive)
-{
-	struct mount_attr_arg a = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID};
-
-	if (syscall(SYS_mount_setattr, AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &a, sizeof(a)))
-		return -errno;
-	return 0;
-}
-
-/* /usr, /etc, ... of the host, read-only; symbolic links (merged /usr) as they are. */
-static int root_host_dirs(void)
-{
-	char src[64], dst[64], target[256];
-	struct stat st;
-	ssize_t n;
-
-	for (size_t i = 0; i < sizeof(host_dirs) / sizeof(host_dirs[0]); i++) {
-		snprintf(src, sizeof(src), "/%s", host_dirs[i]);
-		snprintf(dst, sizeof(dst), NEWROOT "/%s", host_dirs[i]);
-		if (lstat(src, &st))
-			continue;
-		if (S_ISLNK(st.st_mode)) {
-			n = readlink(src, target, sizeof(target) - 1);
-			if (n < 0)
-				return -errno;
-			target[n] = 0;
-			if (symlink(target, dst))
-				return -errno;
-			continue;
-		}
-		if (!S_ISDIR(st.st_mode))
-			continue;
-		if (mkdir(dst, 0755) || mount(src, dst, NULL, MS_BIND | MS_REC, NULL))
-			return -errno;
-		if (setattr_ro(dst, true))
-			return -errno;
-	}
-	return 0;
-}
-
-static int root_dev(void)
-{
-	char src[64], dst[64];
-	int fd;
-
-	if (mkdir(NEWROOT "/dev", 0755) ||
-	    mount("tmpfs", NEWROOT "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k"))
-		return -errno;
-	for (size_t i = 0; i < sizeof(dev_nodes) / sizeof(dev_nodes[0]); i++) {
-		snprintf(src, sizeof(src), "/dev/%s", dev_nodes[i]);
-		snprintf(dst, sizeof(dst), NEWROOT "/dev/%s", dev_nodes[i]);
-		fd = open(dst, O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
-		if (fd < 0)
-			return -errno;
-		close(fd);
-		if (mount(src, dst, NULL, MS_BIND, NULL))
-			return -errno;
-	}
-	if (symlink("/proc/self/fd", NEWROOT "/dev/fd") ||
-	    symlink("/proc/self/fd/0", NEWROOT "/dev/stdin") ||
-	    symlink("/proc/self/fd/1", NEWROOT "/dev/stdout") ||
-	    symlink("/proc/self/fd/2", NEWROOT "/dev/stderr"))
-		return -errno;
-	return 0;
-}
-
-/* pivot_root, or where the old root is the initramfs (which cannot be pivoted away from), the
- * switch_root way: move the new root over / and chroot into it. Neither leaves a way back
- * for a process without CAP_SYS_ADMIN / CAP_SYS_CHROOT, which the handler never has. */
-static int root_switch(void)
-{
-	if (chdir(NEWROOT))
-		return -errno;
-	if (!syscall(SYS_pivot_root, ".", ".")) {
-		if (umount2(".", MNT_DETACH))
-			return -errno;
-	} else if (errno == EINVAL) {
-		if (mount(".", "/", NULL, MS_MOVE, NULL) || chroot("."))
-			return -errno;
-	} else {
-		return -errno;
-	}
-	return chdir("/") ? -errno : 0;
-}
 
 #define STEP(s, expr) SETUP_STEP(st, s, expr)
 
@@ -164,12 +67,13 @@ static int env_child_setup(struct env *e, struct setup_step *st)
 	STEP("making mounts private", errno_or(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)));
 	STEP("mounting the new root",
 	     errno_or(mount("tmpfs", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")));
-	STEP("binding host directories read-only", root_host_dirs());
+	STEP("binding host directories read-only",
+	     jail_host_dirs(NEWROOT, host_dirs, sizeof(host_dirs) / sizeof(host_dirs[0])));
 	STEP("creating /var/task", errno_or(mkdir(NEWROOT "/var", 0755) ||
 					    mkdir(NEWROOT "/var/task", 0755)));
 	STEP("binding the code at /var/task",
 	     errno_or(mount(code, NEWROOT "/var/task", NULL, MS_BIND | MS_REC, NULL)));
-	STEP("making /var/task read-only", setattr_ro(NEWROOT "/var/task", true));
+	STEP("making /var/task read-only", jail_setattr_ro(NEWROOT "/var/task", true));
 	close(code_fd);
 	STEP("creating /tmp", errno_or(mkdir(NEWROOT "/tmp", 01777)));
 	STEP("mounting /tmp", agent_tmp_mount(NEWROOT "/tmp", p->limits.tmp_size_bytes));
@@ -177,8 +81,9 @@ static int env_child_setup(struct env *e, struct setup_step *st)
 	STEP("mounting /proc", errno_or(mkdir(NEWROOT "/proc", 0555) ||
 					mount("proc", NEWROOT "/proc", "proc",
 					      MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)));
-	STEP("populating /dev", root_dev());
-	STEP("switching to the new root", root_switch());
+	STEP("populating /dev",
+	     jail_dev_make(NEWROOT, dev_nodes, sizeof(dev_nodes) / sizeof(dev_nodes[0]), 0666, true));
+	STEP("switching to the new root", jail_switch_root(NEWROOT));
 	STEP("making the root read-only",
 	     errno_or(mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID, NULL)));
 	snprintf(host, sizeof(host), "fn-%.50s", p->function.name);

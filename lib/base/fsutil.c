@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Small file-system helpers (fsutil.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,23 +76,57 @@ int fs_mkdir_p(const char *path, mode_t mode)
 	return dir_check(buf, mode, true);
 }
 
-char *fs_read_file(const char *path, size_t max, size_t *len)
+int fs_touch(const char *path, mode_t mode)
 {
-	FILE *f = fopen(path, "re");
-	char *buf;
-	size_t n;
+	int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, mode);
 
-	if (!f)
-		return NULL;
-	buf = malloc(max + 1);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+char *fs_read_fd(int fd, size_t max, size_t *len)
+{
+	char *buf = malloc(max + 1);
+	size_t n = 0;
+
 	if (!buf) {
-		fclose(f);
 		errno = ENOMEM;
 		return NULL;
 	}
-	n = fread(buf, 1, max, f);
-	fclose(f);
+	while (n < max) {
+		ssize_t r = read(fd, buf + n, max - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int err = errno;
+
+			free(buf);
+			errno = err;
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
 	buf[n] = 0;
 	*len = n;
+	return buf;
+}
+
+char *fs_read_file(const char *path, size_t max, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *buf;
+	int err;
+
+	if (fd < 0)
+		return NULL;
+	buf = fs_read_fd(fd, max, len);
+	err = errno;
+	close(fd);
+	errno = err;
 	return buf;
 }

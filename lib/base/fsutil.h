@@ -12,8 +12,13 @@
  * mkdir() that failed. */
 int fs_mkdir_p(const char *path, mode_t mode);
 
+/* An empty file @path with @mode, or the one that is there (left as it is). */
+int fs_touch(const char *path, mode_t mode);
+
 /* The first @max bytes of the file @path, NUL-terminated (free() it), their count in *len;
- * NULL with errno set when it cannot be opened or memory runs out. */
+ * NULL with errno set when it cannot be opened or read or memory runs out. */
 char *fs_read_file(const char *path, size_t max, size_t *len);
+/* The same from the open file @fd (left open). */
+char *fs_read_fd(int fd, size_t max, size_t *len);
 
 #endif
