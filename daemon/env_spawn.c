@@ -13,21 +13,28 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
+#include "confine.h"
 #include "env_spawn.h"
 #include "fnguardd.h"
 
+/* The cgroup and limits steps of the confinement (confine.h): the daemon makes the cgroup. */
 int env_cgroup_make(struct env *e, uint32_t pids, uint64_t memory_bytes, uint32_t cpus,
 		    char *why, size_t whylen)
 {
-	int err = cgroup_env_create(e->id, &e->cg);
+	struct confine cf = {
+	    .cgroup_name = e->id,
+	    .cg = &e->cg,
+	    .pids = pids,
+	    .memory_bytes = memory_bytes,
+	    .cpus = cpus,
+	    .sock = -1,
+	};
+	int err = confine_setup(&cf, CONFINE_CGROUP, CONFINE_LIMITS);
 
-	if (err) {
-		snprintf(why, whylen, "creating the cgroup: %s", strerror(-err));
-		return err;
-	}
-	err = cgroup_env_limits(&e->cg, pids, memory_bytes, why, whylen);
-	if (!err)
-		err = cgroup_env_cpu(&e->cg, cpus, why, whylen);
+	if (err && cf.why[0])
+		snprintf(why, whylen, "%s", cf.why);
+	else if (err)
+		snprintf(why, whylen, "%s: %s", cf.step, strerror(-err));
 	return err;
 }
 

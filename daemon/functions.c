@@ -30,6 +30,7 @@
 
 #include "kernel_support.h"
 #include "clientfs.h"
+#include "confine.h"
 #include "env_microvm.h"
 #include "fnguardd.h"
 #include "functions.h"
@@ -192,6 +193,19 @@ static void diags_join(const struct policy_diags *d, char *why, size_t whylen)
 	}
 }
 
+/* The first step of a process environment's confinement (confine.h), once for all of them:
+ * what this kernel can enforce; the other steps are each environment's. */
+static int function_plan(struct fn *f, char *why, size_t whylen)
+{
+	struct confine cf = {.policy = f->policy, .sock = -1};
+	int err = confine_setup(&cf, CONFINE_PLAN, CONFINE_PLAN);
+
+	f->plan = cf.plan;
+	if (err)
+		snprintf(why, whylen, "%s: %s", f->source, cf.why);
+	return err;
+}
+
 /* What makes @p impossible to run here, in words; 0 when nothing does. @code_fd: the
  * daemon's copy of the code. */
 static int function_check(struct fn *f, int code_fd, char *why, size_t whylen)
@@ -230,16 +244,7 @@ static int function_check(struct fn *f, int code_fd, char *why, size_t whylen)
 	 * why, when that kernel cannot. */
 	if (p->environment.kind == FNG_ENV_MICROVM)
 		return 0;
-	enforce_plan_make(p, "auto", &f->plan);
-	if (f->plan.missing) {
-		char line[400];
-
-		enforce_plan_missing_line(p, "auto", &f->plan, line, sizeof(line));
-		snprintf(why, whylen, "%s: this kernel cannot enforce the policy: %s", f->source,
-			 line);
-		return -EOPNOTSUPP;
-	}
-	return 0;
+	return function_plan(f, why, whylen);
 }
 
 /*

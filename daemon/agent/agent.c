@@ -156,15 +156,14 @@ static void handler_exec(const struct agent *a, const Fnguard__V1__AgentInvoke *
 	const struct agent_config *cfg = a->cfg;
 	char deadline[64], *envp[8], *argv[2];
 	sigset_t none;
-	int fd;
+	int err;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
 	/* First: the policy applies to the handler from its first step of its own. */
 	if (cfg->cg) {
-		int err = cgroup_enter(cfg->cg);
-
+		err = confine_setup(cfg->confine, CONFINE_ENTER, CONFINE_ENTER);
 		if (err)
 			handler_fail(errpipe, err);
 	}
@@ -184,16 +183,11 @@ static void handler_exec(const struct agent *a, const Fnguard__V1__AgentInvoke *
 	if (setgroups(0, NULL) || setresgid(cfg->gid, cfg->gid, cfg->gid) ||
 	    setresuid(cfg->uid, cfg->uid, cfg->uid))
 		handler_fail(errpipe, -errno);
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
-		handler_fail(errpipe, -errno);
-	if (cfg->seccomp) {
-		fd = seccomp_policy_load(cfg->policy, cfg->socket_rules);
-		if (fd < 0)
-			handler_fail(errpipe, fd);
-		if (fd_send(sock, fd))
-			handler_fail(errpipe, -EPIPE);
-		close(fd);
-	}
+	/* Last: no_new_privs and the filter (confine.h), whose fd goes to the agent. */
+	cfg->confine->sock = sock;
+	err = confine_setup(cfg->confine, CONFINE_NO_NEW_PRIVS, CONFINE_SECCOMP);
+	if (err)
+		handler_fail(errpipe, err);
 	snprintf(deadline, sizeof(deadline), "FNGUARD_DEADLINE_MS=%lld",
 		 (long long)inv->deadline_unix_ms);
 	if (asprintf(&envp[0], "FNGUARD_FUNCTION=%s", inv->function) < 0 ||
@@ -298,7 +292,7 @@ static int invocation_start(struct agent *a, const Fnguard__V1__AgentInvoke *inv
 	fcntl(a->in, F_SETFL, O_NONBLOCK);
 	fcntl(a->out, F_SETFL, O_NONBLOCK);
 	fcntl(a->err, F_SETFL, O_NONBLOCK);
-	if (a->cfg->seccomp) {
+	if (a->cfg->confine->plan.seccomp) {
 		nfd = fd_recv(sv[0]);
 		if (nfd >= 0)
 			notify_add(a, nfd);

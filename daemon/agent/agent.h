@@ -20,6 +20,7 @@
 #include <sys/types.h>
 
 #include "cgroup.h"
+#include "confine.h"
 #include "fnguard_api.h" /* FNGUARD_PAYLOAD_MAX: the payload and response limit */
 #include "policy.h"
 
@@ -28,8 +29,9 @@
 
 struct agent_config {
 	const struct fng_policy *policy; /* the syscall deny list, answers to notifications */
-	bool seccomp;			 /* load the seccomp filter in the handler */
-	unsigned socket_rules;		 /* FNG_SECCOMP_* (seccomp_notify.h) */
+	/* The confinement (confine.h) whose last steps, no_new_privs and the seccomp filter of
+	 * its plan, each handler takes before it is executed (and, with @cg, its first). */
+	struct confine *confine;
 	uid_t uid;			 /* the handler's user and group */
 	gid_t gid;
 	uint64_t tmp_size; /* bytes of the /tmp tmpfs made by a reset */

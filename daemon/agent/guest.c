@@ -4,9 +4,10 @@
  * this sets the guest up in one ordered function, one step per call, one error per step
  * (Firecracker's jailer), then serves the control channel with agent_serve():
  *
- *   file systems -> console -> kernel modules -> control port -> policy -> plan ->
- *   cgroup -> limits -> BPF backend -> policy in force -> /tmp -> serve (each handler joins
- *   the cgroup before it is executed; the agent stays outside, unconfined by the policy)
+ *   file systems -> console -> kernel modules -> control port -> policy -> confinement
+ *   (confine.h: plan -> cgroup -> limits -> BPF backend -> policy in force) -> /tmp -> serve
+ *   (each handler joins the cgroup before it is executed; the agent stays outside, unconfined
+ *   by the policy)
  *
  * Everything before the control port can only be reported on the serial console; everything
  * after it is reported to the daemon as AgentFailure. Either way the guest powers off: PID 1
@@ -31,9 +32,9 @@
 #include "agent.h"
 #include "bpf_backend.h"
 #include "cgroup.h"
+#include "confine.h"
 #include "fnguard/v1/agent.pb-c.h"
 #include "log.h"
-#include "plan.h"
 #include "policy.h"
 #include "wire.h"
 
@@ -50,9 +51,8 @@
 struct guest {
 	int ctl; /* the control port; -1 until it is open */
 	struct fng_policy *policy;
-	struct enforce_plan plan;
+	struct confine cf; /* plan, backend (cf.bpf), the policy in force */
 	struct fng_cgroup cg;
-	struct bpf_backend *bpf;
 	struct bpf_env env;
 	const char *invocation; /* for denials read now */
 	/* The failed step, and its error: why[] when set, else strerror(-err). */
@@ -271,30 +271,6 @@ static int policy_load(struct guest *g)
 	return err;
 }
 
-/* Exactly what `fnguard run` decides; fail closed on any section it cannot enforce. */
-static int plan_check(struct guest *g)
-{
-	size_t off;
-
-	enforce_plan_make(g->policy, "auto", &g->plan);
-	if (!g->plan.missing)
-		return 0;
-	off = (size_t)snprintf(g->why, sizeof(g->why), "this kernel cannot enforce the policy: ");
-	enforce_plan_missing_line(g->policy, "auto", &g->plan, g->why + off, sizeof(g->why) - off);
-	return -EOPNOTSUPP;
-}
-
-static int limits_apply(struct guest *g)
-{
-	/*
-	 * The VM's RAM is limits.memory, set by the host; memory.max at the same size is never the
-	 * tighter bound, but enables the memory controller here, whose memory.peak and oom_kill
-	 * counts each result reports.
-	 */
-	return cgroup_env_limits(&g->cg, g->policy->limits.pids, g->policy->limits.memory_bytes,
-				 g->why, sizeof(g->why));
-}
-
 static void on_event(const struct fng_event *e, void *ctx)
 {
 	Fnguard__V1__AgentMessage m = FNGUARD__V1__AGENT_MESSAGE__INIT;
@@ -318,7 +294,7 @@ static void events_ready(void *ctx, const char *invocation)
 	struct guest *g = ctx;
 
 	g->invocation = invocation;
-	bpf_backend_events_read(g->bpf, 0);
+	bpf_backend_events_read(g->cf.bpf, 0);
 	g->invocation = NULL;
 }
 
@@ -326,33 +302,53 @@ static void events_ready(void *ctx, const char *invocation)
 static void invocation_starts(void *ctx)
 {
 	struct guest *g = ctx;
-	int err = bpf_backend_env_reset_execs(g->bpf, &g->env);
+	int err = bpf_backend_env_reset_execs(g->cf.bpf, &g->env);
 
 	/* Fails closed: the handler's exec is then counted as a child's. */
 	if (err)
 		log_warnx("guest: cannot reset the exec count: %s", strerror(-err));
 }
 
-static int bpf_open(struct guest *g)
+/*
+ * Exactly the confinement `fnguard run` and the daemon do (confine.h), failing closed on any
+ * section the guest kernel cannot enforce: plan -> cgroup -> limits -> BPF backend -> policy
+ * in force. The agent stays outside the cgroup, unconfined by the function's policy (it reads
+ * its cgroup's counters, resets /tmp): each handler joins it before it is executed. Rule paths
+ * are the guest's own (/var/task is the code in the initramfs): root_fd 0.
+ */
+static int guest_confine(struct guest *g)
 {
-	if (!g->plan.bpf)
-		return 0;
-	return bpf_backend_open(&g->bpf, g->plan.lsm_mode, on_event, g);
-}
+	int err;
 
-/* Rule paths are the guest's own (/var/task is the code in the initramfs): root_fd 0. */
-static int bpf_install(struct guest *g)
-{
-	if (!g->plan.bpf)
-		return 0;
-	g->env.cgroup_fd = g->cg.fd;
-	g->env.cgroup_id = g->cg.id;
-	return bpf_backend_env_install(g->bpf, &g->env, g->policy, g->plan.bpf_sections);
+	g->cf = (struct confine){
+	    .policy = g->policy,
+	    .kernel = "the guest kernel",
+	    .cgroup_name = "env",
+	    .cg = &g->cg,
+	    /*
+	     * The VM's RAM is limits.memory, set by the host; memory.max at the same size is
+	     * never the tighter bound, but enables the memory controller here, whose memory.peak
+	     * and oom_kill counts each result reports.
+	     */
+	    .pids = g->policy->limits.pids,
+	    .memory_bytes = g->policy->limits.memory_bytes,
+	    .on_event = on_event,
+	    .event_ctx = g,
+	    .env = &g->env,
+	    .sock = -1,
+	};
+	err = confine_setup(&g->cf, CONFINE_PLAN, CONFINE_PIN);
+	if (err) {
+		g->step = g->cf.step;
+		snprintf(g->why, sizeof(g->why), "%s", g->cf.why);
+	}
+	return err;
 }
 
 static int guest_setup(struct guest *g)
 {
 	char port[300];
+	int err;
 
 	/* The kernel gave us an empty rootfs with the initramfs in it, and nothing mounted. */
 	STEP("mounting /proc", mount_fs("proc", "/proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL));
@@ -375,16 +371,14 @@ static int guest_setup(struct guest *g)
 	STEP("waiting for the host on the control port", port_wait_host(g));
 	/* From here on every failure reaches the daemon. */
 	STEP("loading the policy", policy_load(g));
-	STEP("checking what the guest kernel can enforce", plan_check(g));
-	STEP("creating the cgroup", cgroup_env_create("env", &g->cg));
-	/* Limits before any process is in the cgroup (cgroup_env_limits requires it). */
-	STEP("applying limits.pids", limits_apply(g));
-	/* The agent stays outside the cgroup, unconfined by the function's policy (it reads its
-	 * cgroup's counters, resets /tmp): each handler joins it before it is executed. */
-	STEP("loading the BPF programs", bpf_open(g));
-	/* Before /tmp is mounted: a /tmp rule is keyed by the mount point, which outlives the
-	 * fresh tmpfs of every reset (the ancestry walk crosses into it). */
-	STEP("installing the policy", bpf_install(g));
+	/* Its steps name themselves (confine.h). The policy is in force before /tmp is mounted:
+	 * a /tmp rule is keyed by the mount point, which outlives the fresh tmpfs of every reset
+	 * (the ancestry walk crosses into it). */
+	err = guest_confine(g);
+	if (err) {
+		g->err = err;
+		return err;
+	}
 	STEP("mounting /tmp", agent_tmp_mount("/tmp", g->policy->limits.tmp_size_bytes));
 	return 0;
 }
@@ -423,14 +417,13 @@ int main(void)
 	}
 	cfg = (struct agent_config){
 	    .policy = g.policy,
-	    .seccomp = g.plan.seccomp,
-	    .socket_rules = g.plan.socket_rules,
+	    .confine = &g.cf,
 	    .uid = GUEST_UID,
 	    .gid = GUEST_GID,
 	    .tmp_size = g.policy->limits.tmp_size_bytes,
-	    .events_fd = g.bpf ? bpf_backend_events_fd(g.bpf) : -1,
-	    .events_fn = g.bpf ? events_ready : NULL,
-	    .start_fn = g.bpf ? invocation_starts : NULL,
+	    .events_fd = g.cf.bpf ? bpf_backend_events_fd(g.cf.bpf) : -1,
+	    .events_fn = g.cf.bpf ? events_ready : NULL,
+	    .start_fn = g.cf.bpf ? invocation_starts : NULL,
 	    .hook_ctx = &g,
 	    .cg = &g.cg, /* each handler joins it; its counters go into each result */
 	};

@@ -30,6 +30,7 @@
 #include <sys/syscall.h>
 
 #include "agent.h"
+#include "confine.h"
 #include "env_process.h"
 #include "env_spawn.h"
 #include "fnguardd.h"
@@ -47,14 +48,14 @@ static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urand
 #define STEP(s, expr) SETUP_STEP(st, s, expr)
 
 /* In the child, PID 1 of the new namespaces, with the control channel on fd 3. */
-static int env_child_setup(struct env *e, struct setup_step *st)
+static int env_child_setup(struct env *e, struct confine *cf, struct setup_step *st)
 {
 	const struct fng_policy *p = e->fn->policy;
 	char code[64], host[64];
 	int code_fd;
 
 	/* The cgroup first: the policy is keyed by it, and every later step runs confined. */
-	STEP("joining the cgroup", cgroup_enter(&e->cg));
+	STEP("joining the cgroup", confine_setup(cf, CONFINE_ENTER, CONFINE_ENTER));
 	/* Only the control channel survives into the environment. */
 	STEP("closing inherited files", errno_or(syscall(SYS_close_range, 4, ~0u, 0)));
 	/* The code is opened before any mount can hide it (it may live under /tmp). */
@@ -94,10 +95,17 @@ static int env_child_setup(struct env *e, struct setup_step *st)
 /* Fd 3 is the control channel (env_spawn). */
 static void env_child(struct env *e, void *arg)
 {
+	/* The confinement's steps in the environment (confine.h): the agent joins the cgroup,
+	 * each handler takes no_new_privs and the seccomp filter. */
+	struct confine cf = {
+	    .policy = e->fn->policy,
+	    .plan = e->fn->plan,
+	    .cg = &e->cg,
+	    .sock = -1,
+	};
 	struct agent_config acfg = {
 	    .policy = e->fn->policy,
-	    .seccomp = e->fn->plan.seccomp,
-	    .socket_rules = e->fn->plan.socket_rules,
+	    .confine = &cf,
 	    .uid = e->uid,
 	    .gid = e->uid,
 	    .tmp_size = e->fn->policy->limits.tmp_size_bytes,
@@ -105,7 +113,7 @@ static void env_child(struct env *e, void *arg)
 	struct setup_step st = {0};
 
 	(void)arg;
-	if (env_child_setup(e, &st)) {
+	if (env_child_setup(e, &cf, &st)) {
 		agent_failure_write(3, st.step, st.err, NULL);
 		_exit(1);
 	}
@@ -145,37 +153,33 @@ int env_process_start(struct env *e, char *why, size_t whylen)
 int env_process_enforce(struct env *e, char *why, size_t whylen)
 {
 	struct fnguardd *d = e->d;
-	const struct fng_policy *p = e->fn->policy;
+	/* The confinement's last supervisor steps (confine.h), with the daemon's object. */
+	struct confine cf = {
+	    .policy = e->fn->policy,
+	    .plan = e->fn->plan,
+	    .cg = &e->cg,
+	    .bpf = d->bpf,
+	    .env = &e->benv,
+	    .pin_dir = d->bpf_pinned ? d->cfg.pin_dir : NULL,
+	    .sock = -1,
+	};
 	char root[64];
 	int err;
 
 	if (!e->fn->plan.bpf)
 		return 0;
 	snprintf(root, sizeof(root), "/proc/%d/root", (int)e->pid);
-	e->benv.root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (e->benv.root_fd < 0) {
+	cf.root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cf.root_fd < 0) {
 		err = -errno;
-		e->benv.root_fd = 0;
 		snprintf(why, whylen, "opening the environment's root: %s", strerror(-err));
 		return err;
 	}
-	e->benv.cgroup_fd = e->cg.fd;
-	e->benv.cgroup_id = e->cg.id;
-	err = bpf_backend_env_install(d->bpf, &e->benv, p, e->fn->plan.bpf_sections);
-	close(e->benv.root_fd);
-	e->benv.root_fd = 0;
-	if (err) {
-		snprintf(why, whylen, "installing the policy: %s", strerror(-err));
-		return err;
-	}
-	if (d->bpf_pinned) {
-		err = bpf_backend_env_pin(d->bpf, &e->benv, d->cfg.pin_dir);
-		if (err) {
-			snprintf(why, whylen, "pinning the policy: %s", strerror(-err));
-			return err;
-		}
-	}
-	return 0;
+	err = confine_setup(&cf, CONFINE_INSTALL, CONFINE_PIN);
+	close(cf.root_fd);
+	if (err)
+		snprintf(why, whylen, "%s: %s", cf.step, strerror(-err));
+	return err;
 }
 
 void env_process_destroy(struct env *e)

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * fnguard run: run a command, and everything it starts, confined by a policy on this kernel,
- * with no daemon. The steps, in order:
+ * with no daemon. A list of steps (cmd_run), in order, the first that fails ending the run:
  *   1. load the policy; 2. decide what this kernel can enforce, refuse (125) what it cannot
- *   unless --allow-partial; 3. create the environment's cgroup; 4. load the BPF object and
- *   install the policy for the cgroup (before any process is in it); 5. fork: the child enters
- *   the cgroup, sets no_new_privs, loads the seccomp filter, hands its notification fd over and
- *   executes the command; 6. supervise: denial events, seccomp notifications, signals; 7. when
- *   the command exits: kill what is left in the cgroup (a double-forked daemon must not outlive
- *   its confinement), drain events, report losses, remove everything that was created.
+ *   unless --allow-partial; 3. open the events file; 4. take signals through a signalfd;
+ *   5. create the environment's cgroup with its limits, load the BPF object and install the
+ *   policy for the cgroup (before any process is in it); 6. fork: the child enters the cgroup,
+ *   sets no_new_privs, loads the seccomp filter, hands its notification fd over and executes
+ *   the command; 7. supervise: denial events, seccomp notifications, signals; then, once a
+ *   command was started: kill what is left in the cgroup (a double-forked daemon must not
+ *   outlive its confinement), drain events, report losses; and remove everything that was
+ *   created. Steps 2, 5 and the child's are the confinement sequence of confine.h, the same
+ *   as the daemon's and the guest agent's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,14 +27,13 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-#include "kernel_support.h"
 #include "bpf_backend.h"
 #include "cgroup.h"
+#include "confine.h"
 #include "event_json.h"
 #include "fdpass.h"
 #include "log.h"
 #include "plan.h"
-#include "fnguard_genl.h"
 #include "policy.h"
 #include "seccomp_notify.h"
 
@@ -42,11 +44,24 @@
 int cmd_run(int argc, char **argv);
 
 struct run {
+	/* The options. */
+	const char *policy_path, *events_spec, *backend;
+	bool audit, partial;
+	char **cmd;
+
 	struct fng_policy *policy;
 	FILE *events;
 	struct event_ctx ectx;
 	unsigned long denials;
 	int write_errors;
+	struct confine cf;
+	struct fng_cgroup cg;
+	struct bpf_env env;
+	char name[64]; /* the cgroup's */
+	int sv[2], errpipe[2], notify_fd, sfd, efd, status;
+	pid_t pid;
+	bool forked;
+	int rc;
 };
 
 static void run_usage(FILE *f)
@@ -105,65 +120,53 @@ static void policy_force_audit(struct fng_policy *p)
 	p->syscalls.mode = FNG_MODE_AUDIT;
 }
 
-/* Step 2: refuse, or with --allow-partial say what will not be enforced. */
-static int check_enforceable(const struct fng_policy *p, const char *backend, bool partial,
-			     struct enforce_plan *plan)
+/* The plan or the limits cannot enforce something: say what; refuse unless --allow-partial. */
+static void run_unenforced(const struct confine *c, enum confine_step step, void *ctx)
 {
-	enforce_plan_make(p, backend, plan);
-	if (!plan->missing)
-		return 0;
+	const struct fng_policy *p = c->policy;
+
+	(void)ctx;
 	fprintf(stderr, "fnguard: %s: %s on this kernel:\n", p->source,
-		partial ? "these rules are NOT enforced" : "cannot enforce the policy");
-	enforce_plan_print_missing(p, backend, plan, stderr);
-	if (partial)
-		return 0;
-	fprintf(stderr, "fnguard: refusing to run: use --allow-partial to run with only the "
-			"enforceable rules, or 'fnguard status' for what this kernel supports\n");
-	return -EOPNOTSUPP;
+		c->partial ? "these rules are NOT enforced" : "cannot enforce the policy");
+	if (step == CONFINE_PLAN)
+		enforce_plan_print_missing(p, c->backend, &c->plan, stderr);
+	else
+		fprintf(stderr, "  %s\n", c->why);
+	if (c->partial)
+		return;
+	if (step == CONFINE_PLAN)
+		fprintf(stderr, "fnguard: refusing to run: use --allow-partial to run with only the "
+				"enforceable rules, or 'fnguard status' for what this kernel supports\n");
+	else
+		fprintf(stderr, "fnguard: refusing to run: use --allow-partial to run "
+				"without these limits\n");
 }
 
-/* Step 5, in the child: never returns. */
-static void child_exec(struct fng_cgroup *cg, const struct fng_policy *p,
-		       const struct enforce_plan *plan, int sock, int errpipe, char **cmd)
+/* In the child: the confined process's steps (confine.h), then the command. Never returns. */
+static void child_exec(struct run *r)
 {
 	sigset_t none;
-	int fd, err;
+	int err;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	/* The cgroup first: the policy is keyed by it, and every later step runs confined. */
-	err = cgroup_enter(cg);
-	if (err)
-		goto fail;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
-		err = -errno;
-		goto fail;
+	close(r->sv[0]);
+	close(r->errpipe[0]);
+	r->cf.sock = r->sv[1];
+	err = confine_setup(&r->cf, CONFINE_ENTER, CONFINE_SECCOMP);
+	if (err) {
+		err = err - 1000; /* set-up failures are told apart from exec failures */
+		if (write(r->errpipe[1], &err, sizeof(err)) != sizeof(err))
+			_exit(EXIT_FNGUARD);
+		_exit(EXIT_FNGUARD);
 	}
-	if (plan->seccomp) {
-		fd = seccomp_policy_load(p, plan->socket_rules);
-		if (fd < 0) {
-			err = fd;
-			goto fail;
-		}
-		/* The supervisor answers; the confined side must not keep the fd. */
-		err = fd_send(sock, fd);
-		close(fd);
-		if (err)
-			goto fail;
-	}
-	if (sock >= 0)
-		close(sock);
-	execvp(cmd[0], cmd);
+	close(r->sv[1]);
+	execvp(r->cmd[0], r->cmd);
 	err = -errno;
-	if (write(errpipe, &err, sizeof(err)) != sizeof(err))
+	if (write(r->errpipe[1], &err, sizeof(err)) != sizeof(err))
 		_exit(EXIT_FNGUARD);
 	_exit(err == -ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC);
-fail:
-	err = err - 1000; /* set-up failures are told apart from exec failures */
-	if (write(errpipe, &err, sizeof(err)) != sizeof(err))
-		_exit(EXIT_FNGUARD);
-	_exit(EXIT_FNGUARD);
 }
 
 static int wait_status_code(int status)
@@ -189,7 +192,242 @@ static FILE *open_events(const char *spec)
 	return f;
 }
 
-int cmd_run(int argc, char **argv)
+/* 1. The policy. */
+static int run_policy(struct run *r)
+{
+	struct policy_diags diags;
+	int err;
+
+	policy_diags_init(&diags);
+	if (r->policy_path)
+		err = policy_load_file(r->policy_path, &r->policy, &diags);
+	else
+		err = policy_load_buffer("(built-in default)", "apiVersion: fnguard/v1\n", 23, NULL,
+					 &r->policy, &diags);
+	if (err) {
+		policy_diags_print(&diags, stderr);
+		fprintf(stderr, "fnguard: run: %s: invalid policy\n",
+			r->policy_path ? r->policy_path : "(default)");
+		policy_diags_free(&diags);
+		return err;
+	}
+	policy_diags_free(&diags);
+	if (!r->policy_path)
+		policy_open_all_but_syscalls(r->policy);
+	if (r->audit)
+		policy_force_audit(r->policy);
+	return 0;
+}
+
+/* 2. What this kernel can enforce: refused (125), or with --allow-partial said. */
+static int run_plan(struct run *r)
+{
+	snprintf(r->name, sizeof(r->name), "run-%d", (int)getpid());
+	r->cf = (struct confine){
+	    .policy = r->policy,
+	    .backend = r->backend,
+	    .partial = r->partial,
+	    .unenforced = run_unenforced,
+	    .cgroup_name = r->name,
+	    .cg = &r->cg,
+	    /* Resource limits of a policy file (the built-in default sets none). */
+	    .pids = r->policy_path ? r->policy->limits.pids : 0,
+	    .memory_bytes = r->policy_path ? r->policy->limits.memory_bytes : 0,
+	    .on_event = on_event,
+	    .event_ctx = r,
+	    .env = &r->env,
+	    .sock = -1,
+	};
+	return confine_setup(&r->cf, CONFINE_PLAN, CONFINE_PLAN);
+}
+
+/* 3. Where denials go. */
+static int run_events(struct run *r)
+{
+	r->events = open_events(r->events_spec);
+	if (!r->events)
+		return -EIO;
+	event_ctx_init(&r->ectx, r->policy, NULL);
+	return 0;
+}
+
+/* 4. Signals arrive through a signalfd; the child gets the default mask back. */
+static int run_signals(struct run *r)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	r->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (r->sfd < 0) {
+		log_warn("run: signalfd");
+		return -EIO;
+	}
+	return 0;
+}
+
+/* 5. The environment's cgroup and its limits, and the policy in force for it before any
+ * process is in it. */
+static int run_confine(struct run *r)
+{
+	int err = confine_setup(&r->cf, CONFINE_CGROUP, CONFINE_PIN);
+
+	/* Limits it cannot apply were told by run_unenforced. */
+	if (err && r->cf.failed != CONFINE_LIMITS)
+		fprintf(stderr, "fnguard: run: %s: %s\n", confine_step_cannot(r->cf.failed),
+			strerror(-err));
+	return err;
+}
+
+/* 6. The command, in a child that confines itself first (child_exec). */
+static int run_spawn(struct run *r)
+{
+	int child_err = 0;
+	ssize_t n;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, r->sv) ||
+	    pipe2(r->errpipe, O_CLOEXEC)) {
+		log_warn("run: socketpair");
+		return -EIO;
+	}
+	fflush(NULL);
+	r->pid = fork();
+	if (r->pid < 0) {
+		log_warn("run: fork");
+		return -EIO;
+	}
+	if (r->pid == 0)
+		child_exec(r);
+	r->forked = true;
+	close(r->sv[1]);
+	r->sv[1] = -1;
+	close(r->errpipe[1]);
+	r->errpipe[1] = -1;
+	if (r->cf.plan.seccomp) {
+		r->notify_fd = fd_recv(r->sv[0]);
+		if (r->notify_fd < 0)
+			r->notify_fd = -1; /* the child failed before: its error comes through errpipe */
+	}
+	/* The pipe closes on a successful exec, or carries the error. */
+	n = read(r->errpipe[0], &child_err, sizeof(child_err));
+	if (n != sizeof(child_err))
+		return 0;
+	waitpid(r->pid, &r->status, 0);
+	if (child_err <= -1000) {
+		fprintf(stderr, "fnguard: run: setting up the confined process failed: %s\n",
+			strerror(-(child_err + 1000)));
+		r->rc = EXIT_FNGUARD;
+	} else {
+		fprintf(stderr, "fnguard: run: %s: %s\n", r->cmd[0], strerror(-child_err));
+		r->rc = child_err == -ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
+	}
+	return child_err;
+}
+
+/* 7. Supervise until the command exits: denial events, seccomp notifications, signals. */
+static int run_supervise(struct run *r)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+	bool child_done = false;
+
+	r->efd = epoll_create1(EPOLL_CLOEXEC);
+	ev.data.u32 = 1;
+	epoll_ctl(r->efd, EPOLL_CTL_ADD, r->sfd, &ev);
+	if (r->notify_fd >= 0) {
+		ev.data.u32 = 2;
+		epoll_ctl(r->efd, EPOLL_CTL_ADD, r->notify_fd, &ev);
+	}
+	if (r->cf.bpf) {
+		ev.data.u32 = 3;
+		epoll_ctl(r->efd, EPOLL_CTL_ADD, bpf_backend_events_fd(r->cf.bpf), &ev);
+	}
+	while (!child_done) {
+		struct epoll_event evs[4];
+		int nev = epoll_wait(r->efd, evs, 4, 1000);
+
+		for (int i = 0; i < nev; i++) {
+			if (evs[i].data.u32 == 1) {
+				struct signalfd_siginfo si;
+
+				while (read(r->sfd, &si, sizeof(si)) == sizeof(si)) {
+					if (si.ssi_signo != SIGCHLD)
+						kill(r->pid, si.ssi_signo);
+				}
+				if (waitpid(r->pid, &r->status, WNOHANG) == r->pid)
+					child_done = true;
+			} else if (evs[i].data.u32 == 2) {
+				struct fng_event e;
+
+				if (seccomp_notify_handle(r->notify_fd, r->policy, &e) == 1) {
+					e.cgroup_id = r->cg.id;
+					on_event(&e, r);
+				}
+			} else if (evs[i].data.u32 == 3) {
+				bpf_backend_events_read(r->cf.bpf, 0);
+			}
+		}
+	}
+	r->rc = wait_status_code(r->status);
+	return 0;
+}
+
+/* 8. Nothing of the environment outlives it; what the kernel could not report is said. */
+static void run_report(struct run *r)
+{
+	struct confine_counters n;
+	int left = confine_kill(&r->cf);
+
+	if (left > 0)
+		fprintf(stderr, "fnguard: run: %d process(es) of the environment survived "
+				"SIGKILL\n", left);
+	confine_counters(&r->cf, &n);
+	if (n.lost)
+		event_json_write_loss(r->events, &r->ectx, n.lost, "kernel ring buffer");
+	/* Decisions that failed closed are not lost events, but they must not be silent. */
+	if (n.missed)
+		fprintf(stderr, "fnguard: run: %llu call(s) were NOT checked: the fnguard "
+				"module's probes were skipped by the kernel (kprobe "
+				"recursion guard)\n",
+			(unsigned long long)n.missed);
+	if (n.map_fail)
+		fprintf(stderr, "fnguard: run: %llu decision(s) denied because the policy "
+				"maps could not be read (failed closed)\n",
+			(unsigned long long)n.map_fail);
+	if (n.too_deep)
+		fprintf(stderr, "fnguard: run: %llu path(s) deeper than %d levels were denied "
+				"(failed closed)\n",
+			(unsigned long long)n.too_deep, FNG_MAX_PATH_DEPTH);
+	if (r->write_errors)
+		fprintf(stderr, "fnguard: run: %d event(s) could not be written\n", r->write_errors);
+}
+
+static void run_cleanup(struct run *r)
+{
+	if (r->cf.cg)
+		confine_end(&r->cf);
+	if (r->notify_fd >= 0)
+		close(r->notify_fd);
+	for (int i = 0; i < 2; i++) {
+		if (r->sv[i] >= 0)
+			close(r->sv[i]);
+		if (r->errpipe[i] >= 0)
+			close(r->errpipe[i]);
+	}
+	if (r->efd >= 0)
+		close(r->efd);
+	if (r->sfd >= 0)
+		close(r->sfd);
+	if (r->events && r->events != stderr && r->events != stdout)
+		fclose(r->events);
+	policy_free(r->policy);
+}
+
+static int run_options(struct run *r, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"policy", required_argument, NULL, 'p'}, {"events", required_argument, NULL, 'e'},
@@ -197,39 +435,25 @@ int cmd_run(int argc, char **argv)
 		{"allow-partial", no_argument, NULL, 'P'}, {"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *policy_path = NULL, *events_spec = NULL, *backend = "auto";
-	bool audit = false, partial = false;
-	struct policy_diags diags;
-	struct run r = {0};
-	struct fng_cgroup cg = {.fd = -1};
-	struct bpf_backend *bpf = NULL;
-	struct bpf_env env = {0};
-	int c, rc = EXIT_FNGUARD, err, sv[2] = {-1, -1}, errpipe[2] = {-1, -1};
-	int notify_fd = -1, sfd = -1, efd = -1, status = 0, child_err = 0;
-	struct enforce_plan plan = {0};
-	bool child_done = false;
-	char name[64];
-	sigset_t mask;
-	pid_t pid = -1;
-	ssize_t n;
+	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+p:e:b:aPh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			policy_path = optarg;
+			r->policy_path = optarg;
 			break;
 		case 'e':
-			events_spec = optarg;
+			r->events_spec = optarg;
 			break;
 		case 'b':
-			backend = optarg;
+			r->backend = optarg;
 			break;
 		case 'a':
-			audit = true;
+			r->audit = true;
 			break;
 		case 'P':
-			partial = true;
+			r->partial = true;
 			break;
 		case 'h':
 			run_usage(stdout);
@@ -243,242 +467,42 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "fnguard: run: no command given (fnguard run [OPTIONS] -- CMD)\n");
 		return EXIT_FNGUARD;
 	}
-	if (strcmp(backend, "auto") && strcmp(backend, "bpf-lsm") && strcmp(backend, "kmod")) {
+	if (strcmp(r->backend, "auto") && strcmp(r->backend, "bpf-lsm") &&
+	    strcmp(r->backend, "kmod")) {
 		fprintf(stderr, "fnguard: run: unknown backend '%s' (auto, bpf-lsm or kmod)\n",
-			backend);
+			r->backend);
 		return EXIT_FNGUARD;
 	}
+	r->cmd = &argv[optind];
+	return -1;
+}
 
-	/* 1. The policy. */
-	policy_diags_init(&diags);
-	if (policy_path)
-		err = policy_load_file(policy_path, &r.policy, &diags);
-	else
-		err = policy_load_buffer("(built-in default)", "apiVersion: fnguard/v1\n", 23, NULL,
-					 &r.policy, &diags);
-	if (!err && !policy_path)
-		policy_open_all_but_syscalls(r.policy);
-	if (err) {
-		policy_diags_print(&diags, stderr);
-		fprintf(stderr, "fnguard: run: %s: invalid policy\n",
-			policy_path ? policy_path : "(default)");
-		policy_diags_free(&diags);
-		return EXIT_FNGUARD;
-	}
-	policy_diags_free(&diags);
-	if (audit)
-		policy_force_audit(r.policy);
+int cmd_run(int argc, char **argv)
+{
+	/* In order; the first that fails ends the run with 125 (it says why), or with the
+	 * command's exec failure (126, 127). */
+	static int (*const steps[])(struct run *r) = {
+	    run_policy, run_plan, run_events, run_signals, run_confine, run_spawn, run_supervise,
+	};
+	struct run r = {
+	    .backend = "auto",
+	    .cg = {.fd = -1},
+	    .sv = {-1, -1},
+	    .errpipe = {-1, -1},
+	    .notify_fd = -1,
+	    .sfd = -1,
+	    .efd = -1,
+	    .rc = EXIT_FNGUARD,
+	};
+	int rc = run_options(&r, argc, argv);
 
-	/* 2. What this kernel can enforce. */
-	if (check_enforceable(r.policy, backend, partial, &plan))
-		goto out;
-
-	r.events = open_events(events_spec);
-	if (!r.events)
-		goto out;
-	event_ctx_init(&r.ectx, r.policy, NULL);
-
-	/* Signals arrive through a signalfd; the child gets the default mask back. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGQUIT);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sfd < 0) {
-		log_warn("run: signalfd");
-		goto out;
-	}
-
-	/* 3. The environment's cgroup. */
-	snprintf(name, sizeof(name), "run-%d", (int)getpid());
-	err = cgroup_env_create(name, &cg);
-	if (err) {
-		fprintf(stderr, "fnguard: run: cannot create the cgroup: %s\n", strerror(-err));
-		goto out;
-	}
-
-	/* Resource limits of a policy file (the built-in default sets none). */
-	if (policy_path) {
-		char why[256];
-
-		err = cgroup_env_limits(&cg, r.policy->limits.pids, r.policy->limits.memory_bytes,
-					why, sizeof(why));
-		if (err) {
-			fprintf(stderr, "fnguard: %s: %s on this kernel:\n  %s\n", r.policy->source,
-				partial ? "these rules are NOT enforced" : "cannot enforce the policy",
-				why);
-			if (!partial) {
-				fprintf(stderr, "fnguard: refusing to run: use --allow-partial to run "
-						"without these limits\n");
-				goto out;
-			}
-		}
-	}
-
-	/* 4. The policy in force for the cgroup before anything runs in it. */
-	if (plan.bpf) {
-		err = bpf_backend_open(&bpf, plan.lsm_mode, on_event, &r);
-		if (err) {
-			fprintf(stderr, "fnguard: run: cannot load the BPF programs: %s\n",
-				strerror(-err));
-			goto out;
-		}
-		env.cgroup_fd = cg.fd;
-		env.cgroup_id = cg.id;
-		err = bpf_backend_env_install(bpf, &env, r.policy, plan.bpf_sections);
-		if (err) {
-			fprintf(stderr, "fnguard: run: cannot install the policy: %s\n",
-				strerror(-err));
-			goto out;
-		}
-	}
-
-	/* 5. The command. */
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) || pipe2(errpipe, O_CLOEXEC)) {
-		log_warn("run: socketpair");
-		goto out;
-	}
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		log_warn("run: fork");
-		goto out;
-	}
-	if (pid == 0) {
-		close(sv[0]);
-		close(errpipe[0]);
-		child_exec(&cg, r.policy, &plan, sv[1], errpipe[1], &argv[optind]);
-	}
-	close(sv[1]);
-	sv[1] = -1;
-	close(errpipe[1]);
-	errpipe[1] = -1;
-	if (plan.seccomp) {
-		notify_fd = fd_recv(sv[0]);
-		if (notify_fd < 0)
-			notify_fd = -1; /* the child failed before: its error comes through errpipe */
-	}
-	/* The pipe closes on a successful exec, or carries the error. */
-	n = read(errpipe[0], &child_err, sizeof(child_err));
-	if (n == sizeof(child_err)) {
-		waitpid(pid, &status, 0);
-		child_done = true;
-		if (child_err <= -1000) {
-			fprintf(stderr, "fnguard: run: setting up the confined process failed: %s\n",
-				strerror(-(child_err + 1000)));
-			rc = EXIT_FNGUARD;
-		} else {
-			fprintf(stderr, "fnguard: run: %s: %s\n", argv[optind], strerror(-child_err));
-			rc = child_err == -ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
-		}
-		goto drain;
-	}
-
-	/* 6. Supervise. */
-	efd = epoll_create1(EPOLL_CLOEXEC);
-	{
-		struct epoll_event ev = {.events = EPOLLIN};
-
-		ev.data.u32 = 1;
-		epoll_ctl(efd, EPOLL_CTL_ADD, sfd, &ev);
-		if (notify_fd >= 0) {
-			ev.data.u32 = 2;
-			epoll_ctl(efd, EPOLL_CTL_ADD, notify_fd, &ev);
-		}
-		if (bpf) {
-			ev.data.u32 = 3;
-			epoll_ctl(efd, EPOLL_CTL_ADD, bpf_backend_events_fd(bpf), &ev);
-		}
-	}
-	while (!child_done) {
-		struct epoll_event evs[4];
-		int nev = epoll_wait(efd, evs, 4, 1000);
-
-		for (int i = 0; i < nev; i++) {
-			if (evs[i].data.u32 == 1) {
-				struct signalfd_siginfo si;
-
-				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-					if (si.ssi_signo != SIGCHLD)
-						kill(pid, si.ssi_signo);
-				}
-				if (waitpid(pid, &status, WNOHANG) == pid)
-					child_done = true;
-			} else if (evs[i].data.u32 == 2) {
-				struct fng_event e;
-
-				if (seccomp_notify_handle(notify_fd, r.policy, &e) == 1) {
-					e.cgroup_id = cg.id;
-					on_event(&e, &r);
-				}
-			} else if (evs[i].data.u32 == 3) {
-				bpf_backend_events_read(bpf, 0);
-			}
-		}
-	}
-	rc = wait_status_code(status);
-
-drain:
-	/* 7. Nothing of the environment outlives it. */
-	if (cg.fd >= 0) {
-		int left = cgroup_kill_all(&cg);
-
-		if (left > 0)
-			fprintf(stderr, "fnguard: run: %d process(es) of the environment survived "
-					"SIGKILL\n", left);
-	}
-	if (bpf) {
-		uint64_t lost, n_fail, n_deep, n_missed;
-
-		bpf_backend_events_read(bpf, 0);
-		lost = bpf_backend_counter(bpf, FNG_CNT_RINGBUF_FULL);
-		if (lost)
-			event_json_write_loss(r.events, &r.ectx, lost, "kernel ring buffer");
-		/* Decisions that failed closed are not lost events, but they must not be silent. */
-		n_fail = bpf_backend_counter(bpf, FNG_CNT_MAP_FAIL);
-		n_deep = bpf_backend_counter(bpf, FNG_CNT_PATH_TOO_DEEP);
-		/* The kprobe core skipped the module's handler (recursion guard): calls undecided. */
-		n_missed = bpf_backend_counter(bpf, FNGUARD_CNT_PROBE_MISSED);
-		if (n_missed)
-			fprintf(stderr, "fnguard: run: %llu call(s) were NOT checked: the fnguard "
-					"module's probes were skipped by the kernel (kprobe "
-					"recursion guard)\n",
-				(unsigned long long)n_missed);
-		if (n_fail)
-			fprintf(stderr, "fnguard: run: %llu decision(s) denied because the policy "
-					"maps could not be read (failed closed)\n",
-				(unsigned long long)n_fail);
-		if (n_deep)
-			fprintf(stderr, "fnguard: run: %llu path(s) deeper than %d levels were denied "
-					"(failed closed)\n",
-				(unsigned long long)n_deep, FNG_MAX_PATH_DEPTH);
-	}
-	if (r.write_errors)
-		fprintf(stderr, "fnguard: run: %d event(s) could not be written\n", r.write_errors);
-out:
-	if (bpf) {
-		bpf_backend_env_remove(bpf, &env);
-		bpf_backend_close(bpf);
-	}
-	if (cg.path[0])
-		cgroup_env_destroy(&cg);
-	if (notify_fd >= 0)
-		close(notify_fd);
-	for (int i = 0; i < 2; i++) {
-		if (sv[i] >= 0)
-			close(sv[i]);
-		if (errpipe[i] >= 0)
-			close(errpipe[i]);
-	}
-	if (efd >= 0)
-		close(efd);
-	if (sfd >= 0)
-		close(sfd);
-	if (r.events && r.events != stderr && r.events != stdout)
-		fclose(r.events);
-	policy_free(r.policy);
-	return rc;
+	if (rc >= 0)
+		return rc;
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		if (steps[i](&r))
+			break;
+	if (r.forked)
+		run_report(&r);
+	run_cleanup(&r);
+	return r.rc;
 }
