@@ -130,6 +130,25 @@ def drop(uid, gid, groups=()):
 
 # ------------------------------------------------------------------ the attacks
 
+def big_request(method, size):
+    """The body, @size bytes, of a @method Request (zeros for its payload)."""
+    head = varint(1 << 3) + varint(1) + varint(method << 3 | 2) + varint(size - 8)
+    return head + b"\0" * (size - len(head))
+
+
+def send_all_but_end(s, body, end=4096):
+    """Sends @body's length prefix, then all of @body but its last @end bytes, 1 MiB at a
+    time; a timeout or error stops it. Returns how many bytes of @body were sent."""
+    sent = 0
+    try:
+        s.sendall(varint(len(body)))
+        while sent < len(body) - end:
+            sent += s.send(body[sent:min(sent + (1 << 20), len(body) - end)])
+    except (socket.timeout, OSError):
+        pass
+    return sent
+
+
 def cmd_flood(path, pid, n):
     """@n pipelined status requests from a client that never reads."""
     n, pid = int(n), int(pid)
@@ -157,19 +176,11 @@ def cmd_stall(path, pid, n, method):
     n, pid, m = int(n), int(pid), {"status": STATUS, "invoke": INVOKE}[method]
     before = rss_kb(pid)
     socks, closed, why = [], 0, set()
-    size = (16 << 20) - 64
-    head = varint(1 << 3) + varint(1) + varint(m << 3 | 2) + varint(size - 8)
-    body = head + b"\0" * (size - len(head))
+    body = big_request(m, (16 << 20) - 64)
     for _ in range(n):
         s = connect(path)
         s.settimeout(0.5)
-        sent = 0
-        try:
-            s.sendall(varint(size))
-            while sent < len(body) - 4096:
-                sent += s.send(body[sent:min(sent + (1 << 20), len(body) - 4096)])
-        except (socket.timeout, OSError):
-            pass
+        send_all_but_end(s, body)
         socks.append(s)
     time.sleep(1)
     peak = rss_kb(pid)
@@ -194,9 +205,7 @@ def cmd_stall(path, pid, n, method):
 def cmd_budget(path, pid, n):
     """@n connections of uid 65534 each send all but the end of a 6 MiB invoke, then stall."""
     n, pid = int(n), int(pid)
-    size = 6 << 20
-    head = varint(1 << 3) + varint(1) + varint(INVOKE << 3 | 2) + varint(size - 8)
-    body = head + b"\0" * (size - len(head))
+    body = big_request(INVOKE, 6 << 20)
     before = rss_kb(pid)
     rd, wr = os.pipe()
     go_r, go_w = os.pipe()
@@ -208,14 +217,7 @@ def cmd_budget(path, pid, n):
 
         def upload(s):
             s.settimeout(1)
-            sent = 0
-            try:
-                s.sendall(varint(size))
-                while sent < len(body) - 4096:
-                    sent += s.send(body[sent:min(sent + (1 << 20), len(body) - 4096)])
-            except (socket.timeout, OSError):
-                pass
-            done.append(sent >= len(body) - 4096)
+            done.append(send_all_but_end(s, body) >= len(body) - 4096)
 
         # All at once, well within the idle timeout: at most 8 of them fit in the budget.
         threads = [threading.Thread(target=upload, args=(s,)) for s in socks]

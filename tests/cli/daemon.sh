@@ -11,31 +11,17 @@
 # Prints one TAP line per case and always exits 0.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
-fng=$root/build/fnguard
-fngd=$root/build/fnguardd
-tmp=$(mktemp -d)
+. "$root/tests/cli/daemon-lib.bash"
 pin=/sys/fs/bpf/fnguardd-test-$$
-dpid=
-cleanup() {
-	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-. "$root/tests/lib/tap.sh"
 TAP_PREFIX="daemon: "
 if [ "$(id -u)" != 0 ]; then
 	skip_all "host tests" "they need root (cgroups, namespaces, BPF)"
 fi
-export FNGUARD_SOCKET=$tmp/fnguard.sock
 printf 'pin_dir: %s\n' "$pin" >"$tmp/fnguardd.conf"
 check "fnguardd -n checks the configuration" sh -c "'$fngd' -n --config '$tmp/fnguardd.conf' | grep -qx 'configuration OK'"
 printf 'bogus: 1\n' >"$tmp/bad.conf"
 check "a bad configuration is refused, naming the line" sh -c "! '$fngd' -n --config '$tmp/bad.conf' 2>&1 | grep -q OK && '$fngd' -n --config '$tmp/bad.conf' 2>&1 | grep -q 'bad.conf:1:1: unknown key'"
-"$fngd" --foreground --config "$tmp/fnguardd.conf" --state-dir "$tmp/state" 2>"$tmp/log" &
-dpid=$!
-daemon_pid=$dpid
-for i in $(seq 50); do [ -S "$FNGUARD_SOCKET" ] && break; sleep 0.1; done
-check "fnguardd listens" test -S "$FNGUARD_SOCKET"
+daemon_start
 
 mkdir -p "$tmp/fn"
 printf '#!/bin/sh\ncat\necho " ok"\n' >"$tmp/fn/handler"
@@ -132,11 +118,6 @@ else
 	echo "ok - daemon: protoc decodes the stream # SKIP protoc or python3 is not installed"
 fi
 
-kill -TERM "$dpid"
-wait "$dpid"
-rc=$?
-dpid=
-check "SIGTERM: exit status 0 ($rc)" test "$rc" = 0
-# Environment ids end with the daemon's pid: another daemon's environments are not ours.
-check "no environment cgroup is left" sh -c "! ls -d /sys/fs/cgroup/*/fnguard/env-*-$daemon_pid /sys/fs/cgroup/fnguard/env-*-$daemon_pid 2>/dev/null | grep -q ."
+daemon_stop
+no_env_cgroup_left
 check "no pinned object is left" test ! -e "$pin"

@@ -11,17 +11,8 @@
 # Prints one TAP line per case and always exits 0. microvm_channel.sh does the same in a guest.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
-fng=$root/build/fnguard
-fngd=$root/build/fnguardd
-tmp=$(mktemp -d)
+. "$root/tests/cli/daemon-lib.bash"
 pin=/sys/fs/bpf/fnguardd-chtest-$$
-dpid=
-cleanup() {
-	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-. "$root/tests/lib/tap.sh"
 TAP_PREFIX="channel: "
 if [ "$(id -u)" != 0 ]; then
 	skip_all "host tests" "they need root (cgroups, namespaces, BPF)"
@@ -29,16 +20,12 @@ fi
 if ! command -v unshare >/dev/null || ! command -v python3 >/dev/null; then
 	skip_all "host tests" "no unshare(1) or python3"
 fi
-export FNGUARD_SOCKET=$tmp/fnguard.sock
 mkdir -p "$tmp/export"
 # A small export window (3 files of 1 MiB): a flood that is not bounded pushes everything
 # before it out of it within a second.
 printf 'pin_dir: %s\nexport_path: %s\nexport_rotate_bytes: 1048576\nexport_keep: 3\n' \
 	"$pin" "$tmp/export/events.jsonl" >"$tmp/fnguardd.conf"
-"$fngd" --foreground --config "$tmp/fnguardd.conf" --state-dir "$tmp/state" 2>"$tmp/log" &
-dpid=$!
-for i in $(seq 50); do [ -S "$FNGUARD_SOCKET" ] && break; sleep 0.1; done
-check "fnguardd listens" test -S "$FNGUARD_SOCKET"
+daemon_start
 
 lines=2000000
 mkdir -p "$tmp/flood" "$tmp/big"
@@ -170,8 +157,4 @@ else
 fi
 check "the daemon goes on serving" sh -c "'$fng' function list >/dev/null"
 
-kill -TERM "$dpid"
-wait "$dpid"
-rc=$?
-dpid=
-check "SIGTERM: exit status 0 ($rc)" test "$rc" = 0
+daemon_stop

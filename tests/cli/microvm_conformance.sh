@@ -28,6 +28,7 @@ if [ ! -r "$base" ] || ! command -v cpio >/dev/null || [ ! -x "$root/build/guest
 fi
 
 # The test image.
+. "$(dirname "$0")/microvm-image.bash"
 stage=$(mktemp -d)
 mkdir -p "$stage/fnguard" "$stage/bin"
 cp "$root/build/guest/fng-op" "$root/build/guest/hello-dyn" "$stage/fnguard/"
@@ -49,15 +50,8 @@ chmod -R a+rwX /srv/conf /srv/tmp
 exec /fnguard/agent
 EOS
 chmod 755 "$stage/init"
-fake=$(mktemp)
-cp "$base" "$fake"
-# The kernel finds an uncompressed archive after a compressed one only at a 4-byte boundary.
-head -c $(((4 - $(stat -c %s "$fake") % 4) % 4)) /dev/zero >>"$fake"
-(cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 2>/dev/null) >>"$fake"
-rm -rf "$stage"
-export FNGUARD_MICROVM_TEST_IMAGE=$fake
+test_image "$stage"
 . "$(dirname "$0")/microvm-lib.bash"
-trap 'cleanup; rm -f "$fake"' EXIT
 
 errno_num() {
 	case "$1" in

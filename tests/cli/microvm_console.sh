@@ -14,35 +14,17 @@ if [ ! -r "$base" ] || ! command -v cpio >/dev/null; then
 	echo "ok - microvm: console flood # SKIP no guest image (make guest-initrd) or no cpio"
 	exit 0
 fi
+. "$(dirname "$0")/microvm-image.bash"
 stage=$(mktemp -d)
-cat >"$stage/init" <<'EOS'
-#!/bin/sh
-/bin/busybox mount -t proc proc /proc
-/bin/busybox mount -t sysfs sys /sys
-/bin/busybox mount -t devtmpfs dev /dev
-for m in $(cat /fnguard/modules); do /bin/busybox modprobe "$m"; done
-port=
-for i in $(/bin/busybox seq 100); do
-	for p in /sys/class/virtio-ports/*; do
-		[ "$(cat "$p/name" 2>/dev/null)" = fnguard.ctl ] && port=/dev/${p##*/}
-	done
-	[ -n "$port" ] && break
-	sleep 0.1
-done
+{ guest_init_head; cat <<'EOS'; } >"$stage/init"
 printf '\003\202\001\000' >"$port" # AgentReady
 line=$(/bin/busybox printf 'console flood %0200d' 0)
 /bin/busybox yes "$line" >/dev/ttyS0
 EOS
 chmod 755 "$stage/init"
-fake=$(mktemp)
-cp "$base" "$fake"
-head -c $(((4 - $(stat -c %s "$fake") % 4) % 4)) /dev/zero >>"$fake"
-(cd "$stage" && echo init | cpio -o -H newc -R 0:0 2>/dev/null) >>"$fake"
-rm -rf "$stage"
-export FNGUARD_MICROVM_TEST_IMAGE=$fake
+test_image "$stage"
 export FNGUARD_MICROVM_BOOT_TIMEOUT=60
 . "$(dirname "$0")/microvm-lib.bash"
-trap 'cleanup; rm -f "$fake"' EXIT
 
 mkdir -p "$tmp/flood"
 printf '#!/bin/sh\necho never\n' >"$tmp/flood/handler"

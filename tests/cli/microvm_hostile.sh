@@ -23,21 +23,9 @@ if [ ! -r "$base" ] || ! command -v cpio >/dev/null || ! command -v python3 >/de
 	exit 0
 fi
 # The image: the real one, then an archive whose /init replaces the agent (later entries win).
+. "$(dirname "$0")/microvm-image.bash"
 stage=$(mktemp -d)
-cat >"$stage/init" <<'EOS'
-#!/bin/sh
-/bin/busybox mount -t proc proc /proc
-/bin/busybox mount -t sysfs sys /sys
-/bin/busybox mount -t devtmpfs dev /dev
-for m in $(cat /fnguard/modules); do /bin/busybox modprobe "$m"; done
-port=
-for i in $(/bin/busybox seq 100); do
-	for p in /sys/class/virtio-ports/*; do
-		[ "$(cat "$p/name" 2>/dev/null)" = fnguard.ctl ] && port=/dev/${p##*/}
-	done
-	[ -n "$port" ] && break
-	sleep 0.1
-done
+{ guest_init_head; cat <<'EOS'; } >"$stage/init"
 case "$(cat /var/task/mode)" in
 garbage) printf '\005\377\377\377\377\377' >"$port" ;;
 # AgentReady, then an AgentResult{invocation: "bogus"} nobody asked for.
@@ -84,17 +72,10 @@ EOP
 denial_frames /forged-idle 200 >"$stage/idle.bin"
 denial_frames /forged-idle 1500 >"$stage/flood.bin"
 denial_frames /forged-busy 3000 >"$stage/busy.bin"
-fake=$(mktemp)
-cp "$base" "$fake"
-# The kernel finds an uncompressed archive after a compressed one only at a 4-byte boundary.
-head -c $(((4 - $(stat -c %s "$fake") % 4) % 4)) /dev/zero >>"$fake"
-(cd "$stage" && printf '%s\n' init idle.bin flood.bin busy.bin | cpio -o -H newc -R 0:0 2>/dev/null) >>"$fake"
-rm -rf "$stage"
-export FNGUARD_MICROVM_TEST_IMAGE=$fake
+test_image "$stage"
 # Long enough for a TCG guest on a busy 2-core host to boot and speak, short for the silent one.
 export FNGUARD_MICROVM_BOOT_TIMEOUT=40
 . "$(dirname "$0")/microvm-lib.bash"
-trap 'cleanup; rm -f "$fake"' EXIT
 
 for mode in garbage result huge silent idleflood; do
 	mkdir -p "$tmp/$mode"

@@ -118,8 +118,10 @@ static size_t count(int fd)
 
 #define SKIP_WITHOUT_BPF(f)                                                                        \
 	do {                                                                                       \
-		if ((f)->file_fd < 0 || (f)->exec_fd < 0)                                          \
+		if ((f)->file_fd < 0 || (f)->exec_fd < 0) {                                        \
+			print_message("cannot create BPF hash maps here (needs root)\n");          \
 			skip();                                                                    \
+		}                                                                                  \
 	} while (0)
 
 static const char *policy_text = "apiVersion: fnguard/v1\n"

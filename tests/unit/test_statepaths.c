@@ -49,8 +49,10 @@ static void test_mkdir_fresh(void **state)
 static void test_mkdir_refuses(void **state)
 {
 	(void)state;
-	if (geteuid() != 0)
+	if (geteuid() != 0) {
+		print_message("needs root (files of another user)\n");
 		skip();
+	}
 	/* Someone else's directory. */
 	assert_int_equal(mkdir(at("other"), 0700), 0);
 	assert_int_equal(chown(at("other"), 12345, 12345), 0);
@@ -85,8 +87,10 @@ static void test_export_no_link(void **state)
 	int fd;
 
 	(void)state;
-	if (geteuid() != 0)
+	if (geteuid() != 0) {
+		print_message("needs root (files of another user)\n");
 		skip();
+	}
 	assert_int_equal(close(open(at("target"), O_CREAT | O_WRONLY, 0600)), 0);
 	/* A link someone else planted where the export file goes: refused. */
 	assert_int_equal(symlink(at("target"), at("planted")), 0);

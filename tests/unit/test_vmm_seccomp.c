@@ -164,8 +164,11 @@ static void test_without_filter(void **state)
 	int got[P_N];
 
 	(void)state;
-	if (geteuid() != 0)
-		skip(); /* unprivileged: CLONE_NEWNS and CLONE_NEWNET may fail without a filter */
+	if (geteuid() != 0) {
+		/* unprivileged: CLONE_NEWNS and CLONE_NEWNET may fail without a filter */
+		print_message("needs root (CLONE_NEWNS and CLONE_NEWNET)\n");
+		skip();
+	}
 	probe_all(false, got);
 	assert_int_equal(got[P_CLONE_NS], 0);
 	assert_int_equal(got[P_UNSHARE], 0);

@@ -7,7 +7,7 @@
 . /tests/daemon_lib.sh
 backend=${1:-bpf-lsm}
 if [ "$backend" = kmod ]; then
-	insmod /fnguard/fnguard.ko || { echo "not ok - insmod fnguard.ko"; exit 1; }
+	insmod /fnguard/fnguard.ko || { nok "insmod fnguard.ko"; exit 1; }
 fi
 # Environments with a policy in the module ("... (N environment(s))" of fnguard status).
 kmod_envs() { fnguard status | sed -n 's/.*answers on generic netlink (\([0-9]*\) environment.*/\1/p'; }
@@ -100,11 +100,10 @@ check "200 invocations in a row succeeded ($n)" test "$n" = 200
 check "they ran on one environment" test "$(fnguard envs | grep -c leak)" = 1
 sed 's/^/# before: /' "$T/before"
 if diff "$T/before" "$T/after" >"$T/diff"; then
-	echo "ok - no fd, cgroup, mount, process or map entry leaked over 200 invocations"
+	ok "no fd, cgroup, mount, process or map entry leaked over 200 invocations"
 else
-	echo "not ok - resources grew over 200 invocations:"
+	nok "resources grew over 200 invocations:"
 	sed 's/^/# /' "$T/diff"
-	fail=1
 fi
 check "the map entries were counted" grep -q '^map fng_envs 1$' "$T/before"
 check "SIGTERM stops the daemon" daemon_stop

@@ -1,14 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
-# Shared by the daemon bench tests (sourced): start/stop fnguardd, write functions, check.
+# Shared by the daemon bench tests (sourced): start/stop fnguardd, write functions; ok, nok,
+# check (tests/lib/tap.sh, put into the guest by tools/vmtest); finish exits 1 after a failure.
 PATH=$PATH:/fnguard
 export FNGUARD_SOCKET=/run/fnguard/fnguard.sock
+. /tests/lib/tap.sh
 T=$(mktemp -d)
-fail=0
-check() { # check DESCRIPTION COMMAND...
-	_desc=$1
-	shift
-	if "$@"; then echo "ok - $_desc"; else echo "not ok - $_desc"; fail=1; fi
-}
 daemon_start() { # daemon_start STATE_DIR
 	fnguardd --foreground --state-dir "$1" 2>>"$T/fnguardd.log" &
 	dpid=$!
@@ -50,10 +46,10 @@ record() { # record FILE KEY: the value of "KEY" in a JSON line
 	sed -n "s/.*\"$2\":\"\{0,1\}\([^\",}]*\).*/\1/p" "$1" | head -n1
 }
 finish() {
-	if [ "$fail" != 0 ]; then
+	if [ "$tap_failed" != 0 ]; then
 		echo "# fnguardd log:"
 		sed 's/^/# /' "$T/fnguardd.log"
 	fi
 	rm -rf "$T"
-	exit $fail
+	exit $tap_failed
 }

@@ -3,9 +3,7 @@
 # Bench (BPF LSM active), the fnguard module installed but not loaded: status and auto runs
 # leave it unloaded (bpf-lsm is used); --backend kmod loads it and enforces with it.
 fng=/fnguard/fnguard
-fail=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; fail=1; }
+. /tests/lib/tap.sh # ok, nok (tools/vmtest puts tests/lib into the guest)
 r=$(uname -r)
 mkdir -p "/lib/modules/$r/extra" && cp /fnguard/fnguard.ko "/lib/modules/$r/extra/" && depmod -a
 # This initramfs has busybox's modprobe in /bin, not where the kernel looks by default.
@@ -27,4 +25,4 @@ rc=$?
 [ -d /sys/module/fnguard ] && ok "the module is loaded now" || nok "the module is loaded now"
 rmmod fnguard && ok "rmmod: no policy left" || nok "rmmod: no policy left"
 rm -rf "/lib/modules/$r/extra"
-exit $fail
+exit $tap_failed

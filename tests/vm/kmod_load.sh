@@ -2,13 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Bench: the fnguard module loads, registers its generic netlink family, and unloads cleanly.
 ko=/fnguard/fnguard.ko
-fail=0
-check() { # check NAME COMMAND...
-	name=$1; shift
-	if "$@"; then echo "ok - $name"; else echo "not ok - $name"; fail=1; fi
-}
+. /tests/lib/tap.sh # ok, nok, check (tools/vmtest puts tests/lib into the guest)
 if [ ! -f "$ko" ]; then
-	echo "not ok - fnguard.ko is in the initramfs (was it built? 'make deps' installs the headers)"
+	nok "fnguard.ko is in the initramfs (was it built? 'make deps' installs the headers)"
 	exit 1
 fi
 dmesg -c >/dev/null
@@ -20,8 +16,8 @@ check "module is gone from /sys/module" test ! -d /sys/module/fnguard
 log=$(dmesg)
 echo "$log" | sed 's/^/# /'
 if echo "$log" | grep -qE 'Oops|BUG:|WARNING:|Call Trace'; then
-	echo "not ok - no oops or warning in the kernel log"; fail=1
+	nok "no oops or warning in the kernel log"
 else
-	echo "ok - no oops or warning in the kernel log"
+	ok "no oops or warning in the kernel log"
 fi
-exit $fail
+exit $tap_failed

@@ -3,9 +3,7 @@
 # Bench (no BPF LSM): what `fnguard status` and `fnguard run` say with and without the module.
 fng=/fnguard/fnguard
 ko=/fnguard/fnguard.ko
-fail=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; fail=1; }
+. /tests/lib/tap.sh # ok, nok (tools/vmtest puts tests/lib into the guest)
 pol=/tmp/kmod-status-policy.yaml
 mkdir -p /srv/kmodst && echo secret >/srv/kmodst/f
 printf 'apiVersion: fnguard/v1\nfiles:\n  default: allow\n  rules:\n    - path: /srv/kmodst\n      access: []\nexec:\n  default: allow\n  children: allow\n' >"$pol"
@@ -87,4 +85,4 @@ echo /bin/modprobe >/proc/sys/kernel/modprobe
 	nok "status loads the installed module by itself (genl family alias) and names kmod"
 rmmod fnguard
 rm -rf "/lib/modules/$r/extra"
-exit $fail
+exit $tap_failed

@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # Bench: the guest's active LSM list does (expect-bpf) or does not (expect-no-bpf) contain 'bpf'.
+. /tests/lib/tap.sh # ok, nok (tools/vmtest puts tests/lib into the guest)
 want=$1
 lsm=$(cat /sys/kernel/security/lsm 2>/dev/null)
 echo "# active LSMs: ${lsm:-<unreadable>}"
@@ -9,7 +10,8 @@ case ",$lsm," in
 *) has=no ;;
 esac
 case "$want" in
-expect-bpf) [ "$has" = yes ] && echo "ok - 'bpf' is an active LSM" || { echo "not ok - 'bpf' is an active LSM"; exit 1; } ;;
-expect-no-bpf) [ "$has" = no ] && echo "ok - 'bpf' is not an active LSM" || { echo "not ok - 'bpf' is not an active LSM"; exit 1; } ;;
-*) echo "not ok - lsm_list.sh: unknown expectation '$want'"; exit 1 ;;
+expect-bpf) check "'bpf' is an active LSM" test "$has" = yes ;;
+expect-no-bpf) check "'bpf' is not an active LSM" test "$has" = no ;;
+*) nok "lsm_list.sh: unknown expectation '$want'" ;;
 esac
+exit $tap_failed
