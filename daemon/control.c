@@ -32,7 +32,7 @@
 #include "env.h"
 #include "env_microvm.h"
 #include "fsutil.h"
-#include "functions.h"
+#include "registry.h"
 #include "log.h"
 
 static Fnguard__V1__ErrorCode code_of(int err)

@@ -35,7 +35,7 @@
 #include "env_process.h"
 #include "env_spawn.h"
 #include "fnguardd.h"
-#include "functions.h"
+#include "registry.h"
 #include "log.h"
 
 /* How often an async invocation is tried: once, then retried twice (issue contract). */

@@ -42,7 +42,7 @@
 #include "kernel_support.h"
 #include "fnguard_genl.h"
 #include "fnguardd.h"
-#include "functions.h"
+#include "registry.h"
 #include "log.h"
 #include "loop.h"
 

@@ -32,7 +32,7 @@
 #include "clientfs.h"
 #include "env_microvm.h"
 #include "fnguardd.h"
-#include "functions.h"
+#include "registry.h"
 #include "fsutil.h"
 #include "log.h"
 
