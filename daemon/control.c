@@ -29,9 +29,10 @@
 #include "kernel_support.h"
 #include "clientfs.h"
 #include "control.h"
-#include "env.h"
+#include "invocations.h"
 #include "env_microvm.h"
 #include "fsutil.h"
+#include "pool.h"
 #include "registry.h"
 #include "log.h"
 
@@ -336,6 +337,8 @@ static void api_invoke(struct client *c, uint64_t id, const Fnguard__V1__Invoke 
 	}
 	*err =
 	    inv_submit(f, m->payload.data, m->payload.len, m->async, c, id, inv_id, sizeof(inv_id));
+	if (!*err)
+		env_dispatch(f);
 	if (*err == -ENOSPC) {
 		snprintf(why, whylen,
 			 "%s: %u invocations are already waiting (queue full); retry "

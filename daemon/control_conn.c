@@ -30,7 +30,7 @@
 #include <sys/timerfd.h>
 
 #include "control.h"
-#include "env.h"
+#include "invocations.h"
 #include "log.h"
 
 #define CLIENTS_MAX 256

@@ -36,7 +36,7 @@
 #include "config.h"
 #include "control.h"
 #include "emit.h"
-#include "env.h"
+#include "pool.h"
 #include "env_microvm.h"
 #include "fnguard_api.h"
 #include "kernel_support.h"

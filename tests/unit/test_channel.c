@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The agent channel's bounds (daemon/env_channel.c): a frame larger than the socket buffer is
+ * The agent channel's bounds (daemon/channel.c): a frame larger than the socket buffer is
  * written in parts as the peer reads, EPOLLOUT asked for only while something waits; the queue
  * is bounded; the last word never goes behind half a frame; the log and denial token buckets
  * (burst, then rate), the states in which relayed denials are published, and the loss events
@@ -20,7 +20,7 @@
 #include <cmocka.h>
 
 #include "emit.h"
-#include "env_channel.h"
+#include "channel.h"
 #include "fnguardd.h"
 
 /* ------------------------------------------------------------------ the loop, stubbed */
