@@ -29,6 +29,7 @@
 
 struct fnguardd;
 struct client;
+struct control;
 struct env;
 struct inv;
 
@@ -165,6 +166,7 @@ struct fnguardd {
 	uint64_t probes_missed; /* kmod probe misses reported so far */
 	int64_t boot_to_real_ns;
 	bool stopping;
+	struct control *control; /* the API socket (control.h), from control_open() */
 	/* Set by the API layer (control_open): a synchronous invocation's result goes to the
 	 * client that waits for it. The environments never call the API layer themselves. */
 	void (*invoke_done)(struct client *c, uint64_t req_id, const struct inv *inv,

@@ -34,6 +34,7 @@
 #include <sys/wait.h>
 
 #include "config.h"
+#include "api.h"
 #include "control.h"
 #include "emit.h"
 #include "pool.h"
