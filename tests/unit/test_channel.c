@@ -71,7 +71,7 @@ void emit(struct fnguardd *d, struct telemetry_event *t, const struct fn *fn,
 
 static unsigned n_published;
 
-/* env_agent_denial() is 1 for a denial the daemon publishes (env.c then calls env_denial). */
+/* env_agent_denial() is 1 for a denial the daemon publishes (pool.c then calls env_denial). */
 static int agent_denial(struct env *e, const struct fng_event *ev, char *why, size_t whylen)
 {
 	int r = env_agent_denial(e, ev, why, whylen);
