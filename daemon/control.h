@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * What the API socket's files share:
+ * What the API socket's files share (api.c, the methods, is above them: api.h):
  *
- *   control.c       requests: who may call what, the methods, control_open/close
  *   control_conn.c  connections: admission (per-user limits), reading with each sender's
  *                   credentials, bounded input and output, the idle timeout
  *   control_sock.c  the socket file: its directory, a stale socket, its mode and group
@@ -15,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include "fnguard_api.h" /* FNGUARD_PAYLOAD_MAX: an invocation's payload */
 #include "fnguardd.h"
@@ -43,17 +43,45 @@ struct client {
 	uint64_t sub_id;
 };
 
-/* control.c: the API socket, opened last at start-up and closed first at shutdown. */
-int control_open(struct fnguardd *d);
-void control_close(struct fnguardd *d);
+/* Coalesced api_call records (control_auth.c): slots (user, method, result), one record a
+ * second each. */
+#define RECORD_SLOTS 32
+
+struct record_slot {
+	bool used;
+	struct ucred who; /* the last call's */
+	char method[24];
+	char result[160];
+	uint64_t pending; /* calls not recorded yet */
+	int64_t last;	  /* the slot's last record */
+};
+
+/* Reads of a connection are at most this (control_conn.c). */
+#define CONTROL_READ_CHUNK (64u << 10)
+
+/* The API socket's state, d->control (api.c allocates it in control_open). */
+struct control {
+	/* control_conn.c: the listening socket, the idle timeout's timer, the connections */
+	struct watch listener, idle_timer;
+	struct client *clients;
+	unsigned n_clients;
+	size_t budget_used; /* decoder memory charged to large frames, all connections */
+	int64_t idle_ns;
+	int64_t refusal_logged; /* the last refused connection logged, and those not since */
+	unsigned refusals_quiet;
+	uint8_t read_buf[CONTROL_READ_CHUNK];
+	/* control_auth.c */
+	struct record_slot slots[RECORD_SLOTS];
+	/* control_sock.c: the socket's directory and its name there */
+	int sock_dirfd;
+	char sock_name[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+/* control_conn.c */
 int client_send(struct client *c, Fnguard__V1__Response *r);
 void client_send_error(struct client *c, uint64_t id, Fnguard__V1__ErrorCode code,
 		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* control.c: handles one request, sent by @from. */
-void control_request(struct client *c, const Fnguard__V1__Request *rq, const struct ucred *from);
-
-/* control_conn.c */
 int control_conn_init(struct fnguardd *d);
 void control_conn_exit(struct fnguardd *d);
 int control_listener_add(struct fnguardd *d, int fd);
@@ -64,8 +92,8 @@ void client_invoke_done(struct client *c, uint64_t req_id, const struct inv *inv
 			Fnguard__V1__InvokeResult *res);
 
 /* control_sock.c: the socket at @path, listening, owned by group @gid ((gid_t)-1: none). */
-int control_socket_open(const char *path, gid_t gid, int *fd);
-void control_socket_remove(void);
+int control_socket_open(struct control *ctl, const char *path, gid_t gid, int *fd);
+void control_socket_remove(struct control *ctl);
 
 /* control_auth.c */
 /* uid 0, the daemon's user, or a member of group fnguard in the group database. */

@@ -29,8 +29,7 @@
 #define NSS_BUF_MAX (1u << 20)
 #define GROUPS_MAX 65536
 
-/* Coalesced api_call records: slots (user, method, result), one record a second each. */
-#define RECORD_SLOTS 32
+/* Coalesced api_call records (RECORD_SLOTS): one a second each. */
 #define RECORD_WINDOW_NS 1000000000LL
 #define RECORD_IDLE_NS (10 * RECORD_WINDOW_NS)
 
@@ -165,17 +164,6 @@ long control_recv(int fd, void *buf, size_t len, struct ucred *from)
 
 /* ------------------------------------------------------------------ api_call records */
 
-struct record_slot {
-	bool used;
-	struct ucred who; /* the last call's */
-	char method[24];
-	char result[160];
-	uint64_t pending; /* calls not recorded yet */
-	int64_t last;	  /* the slot's last record */
-};
-
-static struct record_slot slots[RECORD_SLOTS];
-
 static void record_emit(struct fnguardd *d, const struct ucred *who, const char *method, const char *target,
 			const char *result, uint64_t n)
 {
@@ -201,7 +189,7 @@ static void slot_flush(struct fnguardd *d, struct record_slot *s, int64_t now)
 void control_record(struct fnguardd *d, const struct ucred *who, const char *method, const char *target,
 		    const char *result, bool coalesce)
 {
-	struct record_slot *s = NULL, *oldest = &slots[0];
+	struct record_slot *slots = d->control->slots, *s = NULL, *oldest = &slots[0];
 	int64_t now = mono_ns();
 
 	if (!coalesce || *target) {
@@ -242,7 +230,7 @@ void control_record_flush(struct fnguardd *d, bool all)
 	int64_t now = mono_ns();
 
 	for (int i = 0; i < RECORD_SLOTS; i++) {
-		struct record_slot *s = &slots[i];
+		struct record_slot *s = &d->control->slots[i];
 
 		if (!s->used)
 			continue;

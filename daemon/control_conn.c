@@ -29,8 +29,9 @@
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 
+#include "api.h"
 #include "control.h"
-#include "env.h"
+#include "invocations.h"
 #include "log.h"
 
 #define CLIENTS_MAX 256
@@ -43,7 +44,7 @@
 #define REQUEST_INVOKE_MAX (FNGUARD_PAYLOAD_MAX + REQUEST_SLACK)
 #define REQUEST_REGISTER_MAX (FNG_POLICY_MAX_SIZE + REQUEST_SLACK)
 #define DECODE_BUDGET (64u << 20)
-#define READ_CHUNK (64u << 10)
+#define READ_CHUNK CONTROL_READ_CHUNK
 /* A decoder keeps up to this much room between frames. */
 #define DECODE_KEEP (2 * READ_CHUNK)
 
@@ -53,12 +54,6 @@
 
 #define IDLE_TIMEOUT_S 60
 
-static struct watch listener = {.fd = -1}, idle_timer = {.fd = -1};
-static struct client *clients;
-static unsigned n_clients;
-static size_t budget_used;
-static int64_t idle_ns;
-
 static size_t client_pending(const struct client *c)
 {
 	return c->out_len - c->out_off;
@@ -66,11 +61,13 @@ static size_t client_pending(const struct client *c)
 
 static void budget_release(struct client *c)
 {
+	struct control *ctl = c->d->control;
+
 	if (!c->charged)
 		return;
-	budget_used -= c->charged;
+	ctl->budget_used -= c->charged;
 	c->charged = 0;
-	for (struct client *o = clients; o; o = o->next)
+	for (struct client *o = ctl->clients; o; o = o->next)
 		if (o->budget_wait) {
 			o->budget_wait = false;
 			loop_mod(&o->w, o->armed = o->armed | EPOLLIN);
@@ -94,9 +91,10 @@ static void client_arm(struct client *c)
 
 static void client_close(struct client *c)
 {
+	struct control *ctl = c->d->control;
 	struct client **pp;
 
-	for (pp = &clients; *pp; pp = &(*pp)->next) {
+	for (pp = &ctl->clients; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
 			break;
@@ -111,7 +109,7 @@ static void client_close(struct client *c)
 	wire_decoder_free(&c->dec);
 	free(c->out);
 	free(c);
-	n_clients--;
+	ctl->n_clients--;
 }
 
 static void client_kill(struct client *c)
@@ -290,6 +288,7 @@ static int request_method_peek(const uint8_t *p, size_t n)
  */
 static int client_admit(struct client *c)
 {
+	struct control *ctl = c->d->control;
 	const uint8_t *body;
 	uint64_t len;
 	size_t avail, max, need;
@@ -325,11 +324,11 @@ static int client_admit(struct client *c)
 	/* What the decoder grows to, doubling from 4 KiB, to hold the whole frame. */
 	for (need = 4096; need < len + WIRE_VARINT_MAX; need *= 2)
 		;
-	if (!c->privileged && budget_used + need > DECODE_BUDGET) {
+	if (!c->privileged && ctl->budget_used + need > DECODE_BUDGET) {
 		c->budget_wait = true;
 		return 1;
 	}
-	budget_used += need;
+	ctl->budget_used += need;
 	c->charged = need;
 	return 0;
 }
@@ -384,8 +383,9 @@ static void client_process(struct client *c)
 
 static void client_read(struct client *c)
 {
-	static uint8_t buf[READ_CHUNK];
-	size_t want = sizeof(buf), before = wire_decoder_pending(&c->dec);
+	struct control *ctl = c->d->control;
+	uint8_t *buf = ctl->read_buf;
+	size_t want = sizeof(ctl->read_buf), before = wire_decoder_pending(&c->dec);
 	const uint8_t *body;
 	struct ucred from;
 	uint64_t flen;
@@ -456,24 +456,22 @@ static bool uid_privileged(uid_t uid)
 }
 
 /* Why a new connection of @uid is refused, or NULL. */
-static const char *admission_refusal(uid_t uid)
+static const char *admission_refusal(const struct control *ctl, uid_t uid)
 {
 	unsigned mine = 0;
 
 	if (uid_privileged(uid))
-		return n_clients >= CLIENTS_MAX + CLIENTS_RESERVED ? "too many connections" : NULL;
-	if (n_clients >= CLIENTS_MAX)
+		return ctl->n_clients >= CLIENTS_MAX + CLIENTS_RESERVED ? "too many connections" : NULL;
+	if (ctl->n_clients >= CLIENTS_MAX)
 		return "too many connections";
-	for (struct client *c = clients; c; c = c->next)
+	for (struct client *c = ctl->clients; c; c = c->next)
 		mine += c->cred.uid == uid;
 	return mine >= CLIENTS_PER_UID ? "too many connections of this user" : NULL;
 }
 
 /* Tells a refused client why (best effort: it may not be reading yet) and closes it. */
-static void admission_refuse(int fd, const struct ucred *cr, const char *why)
+static void admission_refuse(struct control *ctl, int fd, const struct ucred *cr, const char *why)
 {
-	static int64_t last_log;
-	static unsigned quiet;
 	Fnguard__V1__Response r = FNGUARD__V1__RESPONSE__INIT;
 	Fnguard__V1__Error e = FNGUARD__V1__ERROR__INIT;
 	char msg[160];
@@ -492,18 +490,20 @@ static void admission_refuse(int fd, const struct ucred *cr, const char *why)
 	}
 	close(fd);
 	/* One line a second at most: refusals come in floods. */
-	if (now - last_log < 1000000000LL) {
-		quiet++;
+	if (now - ctl->refusal_logged < 1000000000LL) {
+		ctl->refusals_quiet++;
 		return;
 	}
 	log_warnx("client pid %d uid %u: %s%s", cr->pid, cr->uid, msg,
-		  quiet ? " (and earlier ones not logged)" : "");
-	last_log = now;
-	quiet = 0;
+		  ctl->refusals_quiet ? " (and earlier ones not logged)" : "");
+	ctl->refusal_logged = now;
+	ctl->refusals_quiet = 0;
 }
 
 static void listener_event(struct watch *w, uint32_t events)
 {
+	struct control *ctl = watch_daemon(w)->control;
+
 	for (;;) {
 		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), one = 1;
 		socklen_t sl = sizeof(struct ucred);
@@ -522,9 +522,9 @@ static void listener_event(struct watch *w, uint32_t events)
 			close(fd);
 			continue;
 		}
-		why = admission_refusal(cr.uid);
+		why = admission_refusal(ctl, cr.uid);
 		if (why) {
-			admission_refuse(fd, &cr, why);
+			admission_refuse(ctl, fd, &cr, why);
 			continue;
 		}
 		c = calloc(1, sizeof(*c));
@@ -547,9 +547,9 @@ static void listener_event(struct watch *w, uint32_t events)
 			close(fd);
 			continue;
 		}
-		c->next = clients;
-		clients = c;
-		n_clients++;
+		c->next = ctl->clients;
+		ctl->clients = c;
+		ctl->n_clients++;
 	}
 }
 
@@ -572,18 +572,19 @@ static bool client_awaited(const struct client *c)
 
 static void idle_event(struct watch *w, uint32_t events)
 {
+	struct control *ctl = watch_daemon(w)->control;
 	int64_t now = mono_ns();
 	struct client *c, *next;
 	uint64_t n;
 
 	if (read(w->fd, &n, sizeof(n)) != sizeof(n))
 		return;
-	for (c = clients; c; c = next) {
+	for (c = ctl->clients; c; c = next) {
 		next = c->next;
-		if (c->sub || now - c->active_mono < idle_ns || client_awaited(c))
+		if (c->sub || now - c->active_mono < ctl->idle_ns || client_awaited(c))
 			continue;
 		log_info("client pid %d uid %u: nothing for %lld s: closed", c->cred.pid,
-			 c->cred.uid, (long long)(idle_ns / 1000000000));
+			 c->cred.uid, (long long)(ctl->idle_ns / 1000000000));
 		client_close(c);
 	}
 	control_record_flush(watch_daemon(w), false);
@@ -591,18 +592,20 @@ static void idle_event(struct watch *w, uint32_t events)
 
 int control_listener_add(struct fnguardd *d, int fd)
 {
+	struct control *ctl = d->control;
 	int one = 1;
 
 	/* Accepted sockets inherit it: bytes sent before accept() carry credentials too. */
 	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)))
 		log_warn("SO_PASSCRED");
-	listener.fd = fd;
-	listener.fn = listener_event;
-	return loop_add(&d->loop, &listener, EPOLLIN) ? -errno : 0;
+	ctl->listener.fd = fd;
+	ctl->listener.fn = listener_event;
+	return loop_add(&d->loop, &ctl->listener, EPOLLIN) ? -errno : 0;
 }
 
 int control_conn_init(struct fnguardd *d)
 {
+	struct control *ctl = d->control;
 	const char *env = getenv("FNGUARD_TEST_IDLE_S");
 	struct itimerspec its = {.it_interval = {1, 0}, .it_value = {1, 0}};
 	long s = IDLE_TIMEOUT_S;
@@ -616,15 +619,15 @@ int control_conn_init(struct fnguardd *d)
 		else
 			s = v;
 	}
-	idle_ns = s * 1000000000LL;
-	idle_timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	idle_timer.fn = idle_event;
-	if (idle_timer.fd < 0 || timerfd_settime(idle_timer.fd, 0, &its, NULL) ||
-	    loop_add(&d->loop, &idle_timer, EPOLLIN)) {
+	ctl->idle_ns = s * 1000000000LL;
+	ctl->idle_timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	ctl->idle_timer.fn = idle_event;
+	if (ctl->idle_timer.fd < 0 || timerfd_settime(ctl->idle_timer.fd, 0, &its, NULL) ||
+	    loop_add(&d->loop, &ctl->idle_timer, EPOLLIN)) {
 		log_warn("idle timer");
-		if (idle_timer.fd >= 0)
-			close(idle_timer.fd);
-		idle_timer.fd = -1;
+		if (ctl->idle_timer.fd >= 0)
+			close(ctl->idle_timer.fd);
+		ctl->idle_timer.fd = -1;
 		return -EIO;
 	}
 	return 0;
@@ -632,10 +635,11 @@ int control_conn_init(struct fnguardd *d)
 
 void control_conn_exit(struct fnguardd *d)
 {
+	struct control *ctl = d->control;
 	struct timeval tv = {.tv_usec = 200000};
 
-	while (clients) {
-		struct client *c = clients;
+	while (ctl->clients) {
+		struct client *c = ctl->clients;
 
 		/* Followers get the end of their stream. */
 		if (c->sub) {
@@ -652,14 +656,14 @@ void control_conn_exit(struct fnguardd *d)
 		client_close(c);
 	}
 	control_record_flush(d, true);
-	if (listener.fd >= 0) {
-		loop_del(&listener);
-		close(listener.fd);
-		listener.fd = -1;
+	if (ctl->listener.fd >= 0) {
+		loop_del(&ctl->listener);
+		close(ctl->listener.fd);
+		ctl->listener.fd = -1;
 	}
-	if (idle_timer.fd >= 0) {
-		loop_del(&idle_timer);
-		close(idle_timer.fd);
-		idle_timer.fd = -1;
+	if (ctl->idle_timer.fd >= 0) {
+		loop_del(&ctl->idle_timer);
+		close(ctl->idle_timer.fd);
+		ctl->idle_timer.fd = -1;
 	}
 }

@@ -20,9 +20,6 @@
 #include "control.h"
 #include "log.h"
 
-static int sock_dirfd = -1;
-static char sock_name[sizeof(((struct sockaddr_un *)0)->sun_path)];
-
 static const char *file_kind(mode_t m)
 {
 	return S_ISREG(m)    ? "regular file"
@@ -82,21 +79,22 @@ static int socket_dir_open(const char *dir)
 }
 
 /* @sa names the socket through the checked directory when that fits, else by its path. */
-static void socket_addr(struct sockaddr_un *sa, const char *path)
+static void socket_addr(const struct control *ctl, struct sockaddr_un *sa, const char *path)
 {
-	if (snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/%s", sock_dirfd,
-		     sock_name) >= (int)sizeof(sa->sun_path) ||
+	if (snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/%s", ctl->sock_dirfd,
+		     ctl->sock_name) >= (int)sizeof(sa->sun_path) ||
 	    access("/proc/self/fd", X_OK))
 		snprintf(sa->sun_path, sizeof(sa->sun_path), "%s", path);
 }
 
 /* Removes a stale socket at the path: 0 when there is none now, else -errno (logged). */
-static int socket_clear(const struct sockaddr_un *sa, const char *path)
+static int socket_clear(const struct control *ctl, const struct sockaddr_un *sa,
+			const char *path)
 {
 	struct stat st;
 	int probe;
 
-	if (fstatat(sock_dirfd, sock_name, &st, AT_SYMLINK_NOFOLLOW)) {
+	if (fstatat(ctl->sock_dirfd, ctl->sock_name, &st, AT_SYMLINK_NOFOLLOW)) {
 		if (errno == ENOENT)
 			return 0;
 		log_warn("%s", path);
@@ -116,14 +114,14 @@ static int socket_clear(const struct sockaddr_un *sa, const char *path)
 	}
 	if (probe >= 0)
 		close(probe);
-	if (unlinkat(sock_dirfd, sock_name, 0) && errno != ENOENT) {
+	if (unlinkat(ctl->sock_dirfd, ctl->sock_name, 0) && errno != ENOENT) {
 		log_warn("cannot remove the stale socket %s", path);
 		return -errno;
 	}
 	return 0;
 }
 
-int control_socket_open(const char *path, gid_t gid, int *out)
+int control_socket_open(struct control *ctl, const char *path, gid_t gid, int *out)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char dir[sizeof(sa.sun_path)];
@@ -141,19 +139,19 @@ int control_socket_open(const char *path, gid_t gid, int *out)
 		snprintf(dir, sizeof(dir), "/");
 	else
 		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	snprintf(sock_name, sizeof(sock_name), "%s", slash ? slash + 1 : path);
-	if (!sock_name[0]) {
+	snprintf(ctl->sock_name, sizeof(ctl->sock_name), "%s", slash ? slash + 1 : path);
+	if (!ctl->sock_name[0]) {
 		log_warnx("socket path %s names a directory", path);
 		return -EINVAL;
 	}
-	sock_dirfd = socket_dir_open(dir);
-	if (sock_dirfd < 0) {
-		err = sock_dirfd;
-		sock_dirfd = -1;
+	ctl->sock_dirfd = socket_dir_open(dir);
+	if (ctl->sock_dirfd < 0) {
+		err = ctl->sock_dirfd;
+		ctl->sock_dirfd = -1;
 		return err;
 	}
-	socket_addr(&sa, path);
-	err = socket_clear(&sa, path);
+	socket_addr(ctl, &sa, path);
+	err = socket_clear(ctl, &sa, path);
 	if (err)
 		goto fail;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -166,7 +164,7 @@ int control_socket_open(const char *path, gid_t gid, int *out)
 	err = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
 	umask(old);
 	if (!err && gid != (gid_t)-1 &&
-	    fchownat(sock_dirfd, sock_name, (uid_t)-1, gid, AT_SYMLINK_NOFOLLOW))
+	    fchownat(ctl->sock_dirfd, ctl->sock_name, (uid_t)-1, gid, AT_SYMLINK_NOFOLLOW))
 		log_warn("chown %s", path);
 	if (!err && listen(fd, 64))
 		err = -errno;
@@ -178,20 +176,20 @@ int control_socket_open(const char *path, gid_t gid, int *out)
 	*out = fd;
 	return 0;
 fail:
-	close(sock_dirfd);
-	sock_dirfd = -1;
+	close(ctl->sock_dirfd);
+	ctl->sock_dirfd = -1;
 	return err;
 }
 
-void control_socket_remove(void)
+void control_socket_remove(struct control *ctl)
 {
 	struct stat st;
 
-	if (sock_dirfd < 0)
+	if (ctl->sock_dirfd < 0)
 		return;
 	/* Only a socket: whatever else took its name is not ours to remove. */
-	if (!fstatat(sock_dirfd, sock_name, &st, AT_SYMLINK_NOFOLLOW) && S_ISSOCK(st.st_mode))
-		unlinkat(sock_dirfd, sock_name, 0);
-	close(sock_dirfd);
-	sock_dirfd = -1;
+	if (!fstatat(ctl->sock_dirfd, ctl->sock_name, &st, AT_SYMLINK_NOFOLLOW) && S_ISSOCK(st.st_mode))
+		unlinkat(ctl->sock_dirfd, ctl->sock_name, 0);
+	close(ctl->sock_dirfd);
+	ctl->sock_dirfd = -1;
 }

@@ -30,6 +30,7 @@
 
 struct fnguardd;
 struct client;
+struct control;
 struct env;
 struct inv;
 
@@ -89,7 +90,7 @@ struct env {
 	uint32_t con_budget;	  /* what may still be read this second */
 	bool con_paused;	  /* budget spent: not read until the next tick */
 	char fail_why[128]; /* set when the channel broke under a caller */
-	/* The channel's bounds (env_channel.c, issue 13). Frames for the agent not yet
+	/* The channel's bounds (channel.c, issue 13). Frames for the agent not yet
 	 * written (out_off of out_len; the fd is non-blocking), and whether EPOLLOUT is
 	 * asked for. */
 	uint8_t *out;
@@ -102,6 +103,12 @@ struct env {
 	uint64_t refused;	   /* agent messages dropped, not of an invocation: in all */
 	uint64_t refused_reported; /* ... and as far as a loss event told */
 };
+
+/* A microVM environment (its guest's kernel enforces, its agent measures), else a process. */
+static inline bool env_is_microvm(const struct env *e)
+{
+	return e->fn->policy->environment.kind == FNG_ENV_MICROVM;
+}
 
 struct inv {
 	struct inv *next;
@@ -161,6 +168,7 @@ struct fnguardd {
 	uint64_t probes_missed; /* kmod probe misses reported so far */
 	int64_t boot_to_real_ns;
 	bool stopping;
+	struct control *control; /* the API socket (control.h), from control_open() */
 	/* Set by the API layer (control_open): a synchronous invocation's result goes to the
 	 * client that waits for it. The environments never call the API layer themselves. */
 	void (*invoke_done)(struct client *c, uint64_t req_id, const struct inv *inv,

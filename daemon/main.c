@@ -34,15 +34,16 @@
 #include <sys/wait.h>
 
 #include "config.h"
+#include "api.h"
 #include "control.h"
 #include "emit.h"
-#include "env.h"
+#include "pool.h"
 #include "env_microvm.h"
 #include "fnguard_api.h"
 #include "kernel_support.h"
 #include "fnguard_genl.h"
 #include "fnguardd.h"
-#include "functions.h"
+#include "registry.h"
 #include "log.h"
 #include "loop.h"
 

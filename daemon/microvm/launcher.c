@@ -14,7 +14,7 @@
  *   child:  the VMM's jail, then exec QEMU (vmm_jail.c)
  *
  * The guest reports ready only once the policy is in force; nothing of the function runs
- * before. The daemon trusts no message of the agent (env.c checks each one).
+ * before. The daemon trusts no message of the agent (channel.c checks each one).
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -78,7 +78,7 @@ static void check_agent(const uint8_t *frame, size_t len)
 	Fnguard__V1__AgentRequest *q = fnguard__v1__agent_request__unpack(NULL, len, frame);
 
 	if (m) {
-		/* The fields env.c reads before any check of its own. */
+		/* The fields channel.c reads before any check of its own. */
 		if (m->msg_case == FNGUARD__V1__AGENT_MESSAGE__MSG_RESULT)
 			CHECK(m->result->invocation && m->result->error);
 		if (m->msg_case == FNGUARD__V1__AGENT_MESSAGE__MSG_LOG)

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The API socket (proto/fnguard/v1/api.proto): a Unix stream socket, varint-delimited
- * Requests in, Responses out. This file handles requests; control.h lists the others (the
- * connections and their limits, the socket file, credentials and records).
+ * Requests in, Responses out. This file handles requests, one handler per method in the
+ * table methods[]; control.h lists the files below it (the connections and their limits, the
+ * socket file, credentials and records).
  *
  * Who may do what: the socket is mode 0660, group fnguard when that group exists. Each
  * request has the rights of the process that sent its bytes (the kernel's SCM_CREDENTIALS,
@@ -27,12 +28,14 @@
 #include <sys/un.h>
 
 #include "kernel_support.h"
+#include "api.h"
 #include "clientfs.h"
 #include "control.h"
-#include "env.h"
+#include "invocations.h"
 #include "env_microvm.h"
 #include "fsutil.h"
-#include "functions.h"
+#include "pool.h"
+#include "registry.h"
 #include "log.h"
 
 static Fnguard__V1__ErrorCode code_of(int err)
@@ -336,6 +339,8 @@ static void api_invoke(struct client *c, uint64_t id, const Fnguard__V1__Invoke 
 	}
 	*err =
 	    inv_submit(f, m->payload.data, m->payload.len, m->async, c, id, inv_id, sizeof(inv_id));
+	if (!*err)
+		env_dispatch(f);
 	if (*err == -ENOSPC) {
 		snprintf(why, whylen,
 			 "%s: %u invocations are already waiting (queue full); retry "
@@ -357,41 +362,133 @@ static void api_invoke(struct client *c, uint64_t id, const Fnguard__V1__Invoke 
 	}
 }
 
+/* ------------------------------------------------------------------ the methods */
+
+/*
+ * Each method's handler: 0, or -errno with @why (the error the client gets). It answers the
+ * client itself on success; @target names what the call was about, for its api_call record.
+ */
+typedef int method_fn(struct client *c, const Fnguard__V1__Request *rq, const struct ucred *from,
+		      char *target, size_t tlen, char *why, size_t whylen);
+
+static int m_register(struct client *c, const Fnguard__V1__Request *rq, const struct ucred *from,
+		      char *target, size_t tlen, char *why, size_t whylen)
+{
+	Fnguard__V1__Response r = FNGUARD__V1__RESPONSE__INIT;
+	int err = api_register(c->d, from, rq->register_function, target, tlen, why, whylen);
+
+	if (!err) {
+		r.id = rq->id;
+		client_send(c, &r);
+	}
+	return err;
+}
+
+static int m_list_functions(struct client *c, const Fnguard__V1__Request *rq,
+			    const struct ucred *from, char *target, size_t tlen, char *why,
+			    size_t whylen)
+{
+	(void)from, (void)target, (void)tlen, (void)why, (void)whylen;
+	api_list_functions(c, rq->id);
+	return 0;
+}
+
+static int m_remove(struct client *c, const Fnguard__V1__Request *rq, const struct ucred *from,
+		    char *target, size_t tlen, char *why, size_t whylen)
+{
+	const Fnguard__V1__RemoveFunction *m = rq->remove_function;
+	Fnguard__V1__Response r = FNGUARD__V1__RESPONSE__INIT;
+	int err;
+
+	snprintf(target, tlen, "%s%s%s", m->name, *m->version ? ":" : "", m->version);
+	err = function_remove(c->d, m->name, m->version, envs_stop_function, why, whylen);
+	if (!err) {
+		log_info("removed %s for uid %u", target, from->uid);
+		r.id = rq->id;
+		client_send(c, &r);
+	}
+	return err;
+}
+
+static int m_invoke(struct client *c, const Fnguard__V1__Request *rq, const struct ucred *from,
+		    char *target, size_t tlen, char *why, size_t whylen)
+{
+	int err = 0;
+
+	(void)from;
+	api_invoke(c, rq->id, rq->invoke, target, tlen, &err, why, whylen);
+	return err;
+}
+
+static int m_list_envs(struct client *c, const Fnguard__V1__Request *rq, const struct ucred *from,
+		       char *target, size_t tlen, char *why, size_t whylen)
+{
+	(void)from, (void)target, (void)tlen, (void)why, (void)whylen;
+	api_list_envs(c, rq->id);
+	return 0;
+}
+
+static int m_status(struct client *c, const Fnguard__V1__Request *rq, const struct ucred *from,
+		    char *target, size_t tlen, char *why, size_t whylen)
+{
+	(void)from, (void)target, (void)tlen, (void)why, (void)whylen;
+	api_status(c, rq->id);
+	return 0;
+}
+
+static int m_subscribe(struct client *c, const Fnguard__V1__Request *rq, const struct ucred *from,
+		       char *target, size_t tlen, char *why, size_t whylen)
+{
+	(void)from, (void)target, (void)tlen;
+	return api_subscribe(c, rq->id, rq->subscribe, why, whylen);
+}
+
+/* The API's methods: their names (in records and errors), whether anyone who can connect may
+ * call them (read-only) or only an admin (control_uid_admin), and their handlers. */
+static const struct method {
+	Fnguard__V1__Request__MethodCase which;
+	const char *name;
+	bool read_only;
+	method_fn *handle;
+} methods[] = {
+    {FNGUARD__V1__REQUEST__METHOD_REGISTER_FUNCTION, "register_function", false, m_register},
+    {FNGUARD__V1__REQUEST__METHOD_LIST_FUNCTIONS, "list_functions", true, m_list_functions},
+    {FNGUARD__V1__REQUEST__METHOD_REMOVE_FUNCTION, "remove_function", false, m_remove},
+    {FNGUARD__V1__REQUEST__METHOD_INVOKE, "invoke", false, m_invoke},
+    {FNGUARD__V1__REQUEST__METHOD_LIST_ENVS, "list_envs", true, m_list_envs},
+    {FNGUARD__V1__REQUEST__METHOD_STATUS, "status", true, m_status},
+    {FNGUARD__V1__REQUEST__METHOD_SUBSCRIBE, "subscribe", false, m_subscribe},
+};
+
+/* @m's entry, or NULL (a method of a newer client). */
+static const struct method *method_of(Fnguard__V1__Request__MethodCase m)
+{
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (methods[i].which == m)
+			return &methods[i];
+	return NULL;
+}
+
 static const char *method_name(Fnguard__V1__Request__MethodCase m)
 {
-	switch (m) {
-	case FNGUARD__V1__REQUEST__METHOD_REGISTER_FUNCTION:
-		return "register_function";
-	case FNGUARD__V1__REQUEST__METHOD_LIST_FUNCTIONS:
-		return "list_functions";
-	case FNGUARD__V1__REQUEST__METHOD_REMOVE_FUNCTION:
-		return "remove_function";
-	case FNGUARD__V1__REQUEST__METHOD_INVOKE:
-		return "invoke";
-	case FNGUARD__V1__REQUEST__METHOD_LIST_ENVS:
-		return "list_envs";
-	case FNGUARD__V1__REQUEST__METHOD_STATUS:
-		return "status";
-	case FNGUARD__V1__REQUEST__METHOD_SUBSCRIBE:
-		return "subscribe";
-	default:
-		return "unknown";
-	}
+	const struct method *e = method_of(m);
+
+	return e ? e->name : "unknown";
 }
 
 static bool method_read_only(Fnguard__V1__Request__MethodCase m)
 {
-	return m == FNGUARD__V1__REQUEST__METHOD_LIST_FUNCTIONS ||
-	       m == FNGUARD__V1__REQUEST__METHOD_LIST_ENVS ||
-	       m == FNGUARD__V1__REQUEST__METHOD_STATUS;
+	const struct method *e = method_of(m);
+
+	return e && e->read_only;
 }
 
 void control_request(struct client *c, const Fnguard__V1__Request *rq, const struct ucred *from)
 {
 	char target[256] = "", why[2048] = "";
+	const struct method *m = method_of(rq->method_case);
 	const char *method = method_name(rq->method_case);
 	struct fnguardd *d = c->d;
-	Fnguard__V1__Response r = FNGUARD__V1__RESPONSE__INIT;
 	int err = 0;
 
 	if (d->stopping) {
@@ -403,50 +500,12 @@ void control_request(struct client *c, const Fnguard__V1__Request *rq, const str
 			 "%s: uid %u may not do this (root, the daemon's user "
 			 "or members of group fnguard may)",
 			 method, from->uid);
-	}
-	if (err)
-		goto reply;
-	switch (rq->method_case) {
-	case FNGUARD__V1__REQUEST__METHOD_REGISTER_FUNCTION:
-		err = api_register(d, from, rq->register_function, target, sizeof(target), why,
-				   sizeof(why));
-		if (!err) {
-			r.id = rq->id;
-			client_send(c, &r);
-		}
-		break;
-	case FNGUARD__V1__REQUEST__METHOD_LIST_FUNCTIONS:
-		api_list_functions(c, rq->id);
-		break;
-	case FNGUARD__V1__REQUEST__METHOD_REMOVE_FUNCTION:
-		snprintf(target, sizeof(target), "%s%s%s", rq->remove_function->name,
-			 *rq->remove_function->version ? ":" : "", rq->remove_function->version);
-		err = function_remove(d, rq->remove_function->name, rq->remove_function->version,
-				      envs_stop_function, why,
-				      sizeof(why));
-		if (!err) {
-			log_info("removed %s for uid %u", target, from->uid);
-			r.id = rq->id;
-			client_send(c, &r);
-		}
-		break;
-	case FNGUARD__V1__REQUEST__METHOD_INVOKE:
-		api_invoke(c, rq->id, rq->invoke, target, sizeof(target), &err, why, sizeof(why));
-		break;
-	case FNGUARD__V1__REQUEST__METHOD_LIST_ENVS:
-		api_list_envs(c, rq->id);
-		break;
-	case FNGUARD__V1__REQUEST__METHOD_STATUS:
-		api_status(c, rq->id);
-		break;
-	case FNGUARD__V1__REQUEST__METHOD_SUBSCRIBE:
-		err = api_subscribe(c, rq->id, rq->subscribe, why, sizeof(why));
-		break;
-	default:
+	} else if (!m) {
 		err = -EINVAL;
 		snprintf(why, sizeof(why), "unknown method (a newer client?)");
+	} else {
+		err = m->handle(c, rq, from, target, sizeof(target), why, sizeof(why));
 	}
-reply:
 	if (err) {
 		if (!why[0])
 			snprintf(why, sizeof(why), "%s", strerror(-err));
@@ -460,11 +519,19 @@ reply:
 int control_open(struct fnguardd *d)
 {
 	struct group *gr = getgrnam("fnguard");
+	struct control *ctl = calloc(1, sizeof(*ctl));
 	int fd, err;
 
-	err = control_socket_open(d->cfg.socket_path, gr ? gr->gr_gid : (gid_t)-1, &fd);
-	if (err)
+	if (!ctl)
+		return -ENOMEM;
+	ctl->listener.fd = ctl->idle_timer.fd = ctl->sock_dirfd = -1;
+	d->control = ctl;
+	err = control_socket_open(ctl, d->cfg.socket_path, gr ? gr->gr_gid : (gid_t)-1, &fd);
+	if (err) {
+		d->control = NULL;
+		free(ctl);
 		return err;
+	}
 	/* Results of synchronous invocations come back here, not by the environments calling
 	 * the API layer. */
 	d->invoke_done = client_invoke_done;
@@ -472,14 +539,19 @@ int control_open(struct fnguardd *d)
 	if (!err)
 		err = control_listener_add(d, fd);
 	if (err) {
-		close(fd);
-		control_socket_remove();
+		if (ctl->listener.fd != fd)
+			close(fd);
+		control_close(d);
 	}
 	return err;
 }
 
 void control_close(struct fnguardd *d)
 {
+	if (!d->control)
+		return;
 	control_conn_exit(d);
-	control_socket_remove();
+	control_socket_remove(d->control);
+	free(d->control);
+	d->control = NULL;
 }

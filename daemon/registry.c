@@ -33,7 +33,7 @@
 #include "confine.h"
 #include "env_microvm.h"
 #include "fnguardd.h"
-#include "functions.h"
+#include "registry.h"
 #include "fsutil.h"
 #include "log.h"
 
@@ -426,6 +426,28 @@ static void meta_get(const char *meta, const char *key, char *out, size_t len)
 	}
 }
 
+/* Without a version, the latest registered one is invoked (docs/cli.md), after a restart as
+ * well: the functions loaded are ordered by when they were registered, not by the order the
+ * directory lists them in. */
+static void order_by_registration(struct fnguardd *d)
+{
+	uint64_t n = 0;
+
+	for (struct fn *f = d->fns; f; f = f->next)
+		f->order = 0;
+	for (;;) {
+		struct fn *first = NULL;
+
+		for (struct fn *f = d->fns; f; f = f->next)
+			if (!f->order && (!first || f->registered_ns < first->registered_ns))
+				first = f;
+		if (!first)
+			break;
+		first->order = ++n;
+	}
+	d->fn_order = n;
+}
+
 int functions_load(struct fnguardd *d)
 {
 	char dir[1024], path[1400], code_base[1024], reg[32], source[512], why[1024];
@@ -477,6 +499,7 @@ int functions_load(struct fnguardd *d)
 		free(yaml);
 	}
 	closedir(dir_h);
+	order_by_registration(d);
 	log_info("%u function(s) registered from %s%s", n, dir, bad ? " (some skipped)" : "");
 	return 0;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Registered functions and their state on disk (functions.c). */
-#ifndef FNGUARD_FUNCTIONS_H
-#define FNGUARD_FUNCTIONS_H
+/* Registered functions and their state on disk (registry.c). */
+#ifndef FNGUARD_REGISTRY_H
+#define FNGUARD_REGISTRY_H
 
 #include <stddef.h>
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The bounds of an environment's agent channel (env.c uses them; issue 13):
+ * The agent channel (pool.c uses it): every message of the agent is checked here, without
+ * touching anything but the environment's and its invocation's counters, so the checks run
+ * without a daemon (tests/unit/test_channel.c). Its bounds (issue 13):
  *  - what the daemon sends: the control fd is non-blocking and one loop serves every
  *    environment, so frames go through a bounded per-environment queue that is written as the
  *    agent reads (EPOLLOUT), never with a blocking write;
@@ -8,14 +10,15 @@
  *    and whatever is dropped is counted and reported in loss events and in the events_lost of
  *    the invocation it belongs to.
  */
-#ifndef FNGUARD_ENV_CHANNEL_H
-#define FNGUARD_ENV_CHANNEL_H
+#ifndef FNGUARD_CHANNEL_H
+#define FNGUARD_CHANNEL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "agent.h"
+#include "fnguard/v1/agent.pb-c.h"
 
 struct env;
 struct fnguardd;
@@ -69,6 +72,26 @@ int env_refuse_idle(struct env *e, const char *what, char *why, size_t whylen);
  * (the caller publishes it: env_denial()), else dropped and counted (0);
  * -EPROTO with @why set past the bounds. */
 int env_agent_denial(struct env *e, const struct fng_event *ev, char *why, size_t whylen);
+/* What pool.c does with one message of the agent. */
+enum agent_verdict {
+	AGENT_REFUSE = -1, /* out of the channel's contract: @why says why; the env is stopped */
+	AGENT_DROP,	   /* dropped and counted (out of place, over a rate): nothing to do */
+	AGENT_BOOTED,	   /* the first ready: put the environment under its policy, run */
+	AGENT_RESET_DONE,  /* ready again after a reset (isolate_invocations): run the next */
+	AGENT_LOG,	   /* a log line of the running invocation, within its budget */
+	AGENT_DENIAL,	   /* a denial in place and within the rate: publish @ev (env_denial) */
+	AGENT_RESULT,	   /* the result of the running invocation, within the bounds */
+};
+
+/*
+ * Checks message @m of @e's agent against @e's state and its running invocation (e->cur):
+ * what is out of place, of another invocation, malformed or oversized is refused, and what is
+ * dropped is counted in @e or e->cur. Nothing else is touched: no event is emitted. @ev: the
+ * denial of AGENT_DENIAL, checked well-formed.
+ */
+enum agent_verdict agent_message_check(struct env *e, const Fnguard__V1__AgentMessage *m,
+				       struct fng_event *ev, char *why, size_t whylen);
+
 /* Emit the loss events of @inv's drops (before its record): the count, for events_lost. */
 uint64_t inv_report_drops(struct fnguardd *d, struct env *e, struct inv *inv);
 /* Emit a loss event for the agent messages of @e refused since the last one. */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Environments and invocations (env.c): the pool, the queue, timeouts, results. */
-#ifndef FNGUARD_ENV_H
-#define FNGUARD_ENV_H
+/* The environments (pool.c): their start, reuse, timeouts and end, and the agent channel's
+ * messages. */
+#ifndef FNGUARD_POOL_H
+#define FNGUARD_POOL_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,9 +14,9 @@ struct fn;
 struct fng_event;
 struct fnguardd;
 
-int inv_submit(struct fn *fn, const uint8_t *payload, size_t len, bool async,
-	       struct client *c, uint64_t req_id, char *id_out, size_t id_len);
-void inv_client_gone(struct fnguardd *d, struct client *c);
+/* Start environments for @fn while invocations wait and it may have more (after
+ * inv_submit()). */
+void env_dispatch(struct fn *fn);
 void envs_stop_function(struct fn *fn, const char *reason);
 void envs_stop_all(struct fnguardd *d, const char *reason);
 void envs_tick(struct fnguardd *d);

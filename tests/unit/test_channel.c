@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The agent channel's bounds (daemon/env_channel.c): a frame larger than the socket buffer is
+ * The agent channel's bounds (daemon/channel.c): a frame larger than the socket buffer is
  * written in parts as the peer reads, EPOLLOUT asked for only while something waits; the queue
  * is bounded; the last word never goes behind half a frame; the log and denial token buckets
  * (burst, then rate), the states in which relayed denials are published, and the loss events
- * of what was dropped. The loop's functions are stubs here, with a clock the tests move.
+ * of what was dropped; and the check of every agent message (agent_message_check: out of place,
+ * of another invocation, malformed, oversized). The loop's functions are stubs here, with a
+ * clock the tests move.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -20,7 +22,7 @@
 #include <cmocka.h>
 
 #include "emit.h"
-#include "env_channel.h"
+#include "channel.h"
 #include "fnguardd.h"
 
 /* ------------------------------------------------------------------ the loop, stubbed */
@@ -69,7 +71,7 @@ void emit(struct fnguardd *d, struct telemetry_event *t, const struct fn *fn,
 
 static unsigned n_published;
 
-/* env_agent_denial() is 1 for a denial the daemon publishes (env.c then calls env_denial). */
+/* env_agent_denial() is 1 for a denial the daemon publishes (pool.c then calls env_denial). */
 static int agent_denial(struct env *e, const struct fng_event *ev, char *why, size_t whylen)
 {
 	int r = env_agent_denial(e, ev, why, whylen);
@@ -330,6 +332,200 @@ static void test_denial_states(void **state)
 	assert_int_equal(e.refused, 10);
 }
 
+/* ------------------------------------------------------------------ agent messages */
+
+static struct fng_policy process_policy = {.environment.kind = FNG_ENV_PROCESS};
+static struct fng_policy microvm_policy = {.environment.kind = FNG_ENV_MICROVM};
+static struct fn process_fn = {.policy = &process_policy};
+static struct fn microvm_fn = {.policy = &microvm_policy};
+
+/* A process environment in @state, running @inv (NULL: none). */
+static void env_in(struct env *e, enum env_state state, struct inv *inv)
+{
+	memset(e, 0, sizeof(*e));
+	e->fn = &process_fn;
+	e->state = state;
+	e->cur = inv;
+}
+
+static enum agent_verdict check(struct env *e, const Fnguard__V1__AgentMessage *m, char *why,
+				size_t whylen)
+{
+	struct fng_event ev;
+
+	why[0] = 0;
+	return agent_message_check(e, m, &ev, why, whylen);
+}
+
+static void test_message_ready(void **state)
+{
+	/* Ready after the start or a reset; at any other time, out of the contract. */
+	static const struct {
+		enum env_state state;
+		enum agent_verdict verdict;
+		const char *why;
+	} cases[] = {
+	    {ENV_STARTING, AGENT_BOOTED, ""},
+	    {ENV_RESETTING, AGENT_RESET_DONE, ""},
+	    {ENV_BUSY, AGENT_REFUSE, "agent: ready while busy"},
+	    {ENV_READY, AGENT_REFUSE, "agent: ready while ready"},
+	};
+	Fnguard__V1__AgentReady rd = FNGUARD__V1__AGENT_READY__INIT;
+	Fnguard__V1__AgentMessage m = FNGUARD__V1__AGENT_MESSAGE__INIT;
+	struct inv running = {.id = "inv-1"};
+
+	(void)state;
+	m.msg_case = FNGUARD__V1__AGENT_MESSAGE__MSG_READY;
+	m.ready = &rd;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char why[128];
+		struct env e;
+
+		env_in(&e, cases[i].state, cases[i].state == ENV_BUSY ? &running : NULL);
+		assert_int_equal(check(&e, &m, why, sizeof(why)), cases[i].verdict);
+		assert_string_equal(why, cases[i].why);
+	}
+}
+
+static void test_message_log(void **state)
+{
+	Fnguard__V1__AgentMessage m = FNGUARD__V1__AGENT_MESSAGE__INIT;
+	Fnguard__V1__AgentLog lg = FNGUARD__V1__AGENT_LOG__INIT;
+	struct inv inv = {.id = "inv-1"};
+	enum agent_verdict v = AGENT_DROP;
+	char why[128];
+	struct env e;
+
+	(void)state;
+	m.msg_case = FNGUARD__V1__AGENT_MESSAGE__MSG_LOG;
+	m.log = &lg;
+	lg.line.data = (uint8_t *)"hello";
+	lg.line.len = 5;
+	inv_log_budget_init(&inv);
+	/* Of the running invocation: published, within its budget. */
+	env_in(&e, ENV_BUSY, &inv);
+	lg.invocation = "inv-1";
+	assert_int_equal(check(&e, &m, why, sizeof(why)), AGENT_LOG);
+	/* Of another invocation: dropped and counted as the environment's, never published. */
+	lg.invocation = "inv-2";
+	assert_int_equal(check(&e, &m, why, sizeof(why)), AGENT_DROP);
+	assert_int_equal(e.refused, 1);
+	assert_int_equal(e.refused_idle, 1);
+	assert_int_equal(inv.log_dropped, 0);
+	/* With no invocation running: the same, until there are too many of them. */
+	env_in(&e, ENV_READY, NULL);
+	lg.invocation = "inv-1";
+	for (int i = 0; i < ENV_REFUSED_IDLE_MAX && v == AGENT_DROP; i++)
+		v = check(&e, &m, why, sizeof(why));
+	assert_int_equal(v, AGENT_DROP);
+	assert_int_equal(e.refused, ENV_REFUSED_IDLE_MAX);
+	assert_int_equal(check(&e, &m, why, sizeof(why)), AGENT_REFUSE);
+	assert_string_equal(why, "agent: over 1000 log lines while no invocation runs");
+	/* Over the invocation's budget: dropped, counted as its loss. */
+	env_in(&e, ENV_BUSY, &inv);
+	inv_log_budget_init(&inv);
+	for (int i = 0; i < ENV_LOG_BURST_LINES; i++)
+		assert_int_equal(check(&e, &m, why, sizeof(why)), AGENT_LOG);
+	assert_int_equal(check(&e, &m, why, sizeof(why)), AGENT_DROP);
+	assert_int_equal(inv.log_dropped, 1);
+	assert_int_equal(e.refused, 0);
+}
+
+static void test_message_result(void **state)
+{
+	Fnguard__V1__AgentMessage m = FNGUARD__V1__AGENT_MESSAGE__INIT;
+	Fnguard__V1__AgentResult res = FNGUARD__V1__AGENT_RESULT__INIT;
+	struct inv inv = {.id = "inv-1"};
+	char why[128];
+	struct env e;
+
+	(void)state;
+	env_in(&e, ENV_BUSY, &inv);
+	res.invocation = "inv-1";
+	m.msg_case = FNGUARD__V1__AGENT_MESSAGE__MSG_RESULT;
+	m.result = &res;
+	assert_int_equal(check(&e, &m, why, sizeof(why)), AGENT_RESULT);
+	/* Of another invocation, or when none runs. */
+	res.invocation = "inv-2";
+	assert_int_equal(check(&e, &m, why, sizeof(why)), AGENT_REFUSE);
+	assert_string_equal(why, "agent: result for an invocation that is not running");
+	res.invocation = "inv-1";
+	env_in(&e, ENV_READY, NULL);
+	assert_int_equal(check(&e, &m, why, sizeof(why)), AGENT_REFUSE);
+	env_in(&e, ENV_RESETTING, &inv);
+	assert_int_equal(check(&e, &m, why, sizeof(why)), AGENT_REFUSE);
+	/* A response over the API's limit. */
+	env_in(&e, ENV_BUSY, &inv);
+	res.response.len = FNGUARD_PAYLOAD_MAX + 1;
+	assert_int_equal(check(&e, &m, why, sizeof(why)), AGENT_REFUSE);
+	assert_string_equal(why, "agent: response over 6 MiB");
+	res.response.len = FNGUARD_PAYLOAD_MAX;
+	assert_int_equal(check(&e, &m, why, sizeof(why)), AGENT_RESULT);
+}
+
+static void test_message_denial(void **state)
+{
+	Fnguard__V1__AgentMessage m = FNGUARD__V1__AGENT_MESSAGE__INIT;
+	Fnguard__V1__AgentDenial dn = FNGUARD__V1__AGENT_DENIAL__INIT;
+	struct fng_event sent, got;
+	struct inv inv = {.id = "inv-1"};
+	char why[128];
+	struct env e;
+
+	(void)state;
+	memset(&sent, 'A', sizeof(sent));
+	sent.class = FNG_CLASS_SYSCALL;
+	m.msg_case = FNGUARD__V1__AGENT_MESSAGE__MSG_DENIAL;
+	m.denial = &dn;
+	dn.event.data = (uint8_t *)&sent;
+	dn.event.len = sizeof(sent);
+	/* In place: published, its strings ended. */
+	env_in(&e, ENV_BUSY, &inv);
+	assert_int_equal(agent_message_check(&e, &m, &got, why, sizeof(why)), AGENT_DENIAL);
+	assert_int_equal(got.class, FNG_CLASS_SYSCALL);
+	assert_int_equal(got.comm[sizeof(got.comm) - 1], 0);
+	assert_int_equal(got.target.path[sizeof(got.target.path) - 1], 0);
+	/* Out of place: dropped and counted. */
+	env_in(&e, ENV_READY, NULL);
+	assert_int_equal(check(&e, &m, why, sizeof(why)), AGENT_DROP);
+	assert_int_equal(e.refused, 1);
+	/* Of another size than a struct fng_event: malformed. */
+	env_in(&e, ENV_BUSY, &inv);
+	dn.event.len = sizeof(sent) + 1;
+	assert_int_equal(check(&e, &m, why, sizeof(why)), AGENT_REFUSE);
+	assert_string_equal(why, "agent: malformed denial");
+	dn.event.len = sizeof(sent) - 1;
+	assert_int_equal(check(&e, &m, why, sizeof(why)), AGENT_REFUSE);
+	/* A file denial: only a guest's kernel makes those, never a process's agent. */
+	dn.event.len = sizeof(sent);
+	sent.class = FNG_CLASS_FILE;
+	assert_int_equal(check(&e, &m, why, sizeof(why)), AGENT_REFUSE);
+	e.fn = &microvm_fn;
+	assert_int_equal(check(&e, &m, why, sizeof(why)), AGENT_DENIAL);
+	sent.class = 99;
+	assert_int_equal(check(&e, &m, why, sizeof(why)), AGENT_REFUSE);
+}
+
+static void test_message_failure(void **state)
+{
+	Fnguard__V1__AgentMessage m = FNGUARD__V1__AGENT_MESSAGE__INIT;
+	Fnguard__V1__AgentFailure fl = FNGUARD__V1__AGENT_FAILURE__INIT;
+	char why[128];
+	struct env e;
+
+	(void)state;
+	env_in(&e, ENV_STARTING, NULL);
+	m.msg_case = FNGUARD__V1__AGENT_MESSAGE__MSG_FAILURE;
+	m.failure = &fl;
+	fl.step = "mount";
+	fl.error = "no such device";
+	assert_int_equal(check(&e, &m, why, sizeof(why)), AGENT_REFUSE);
+	assert_string_equal(why, "agent: mount: no such device");
+	m.msg_case = FNGUARD__V1__AGENT_MESSAGE__MSG__NOT_SET;
+	assert_int_equal(check(&e, &m, why, sizeof(why)), AGENT_REFUSE);
+	assert_string_equal(why, "agent: unknown message");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +536,11 @@ int main(void)
 	    cmocka_unit_test_setup(test_denial_bucket, setup),
 	    cmocka_unit_test_setup(test_loss_events, setup),
 	    cmocka_unit_test_setup(test_denial_states, setup),
+	    cmocka_unit_test_setup(test_message_ready, setup),
+	    cmocka_unit_test_setup(test_message_log, setup),
+	    cmocka_unit_test_setup(test_message_result, setup),
+	    cmocka_unit_test_setup(test_message_denial, setup),
+	    cmocka_unit_test_setup(test_message_failure, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Environments and invocations. An environment is bound to one function version, runs one
+ * The pool of environments. An environment is bound to one function version, runs one
  * invocation at a time, is reused warm, and is recycled after max_invocations or max_lifetime.
- * Invocations wait in their function's bounded queue until an environment is ready; a new
- * environment is started while the function has fewer than max_envs_per_function.
+ * Invocations wait in their function's bounded queue (invocations.c) until an environment is
+ * ready; a new environment is started while the function has fewer than max_envs_per_function.
  *
  * The agent inside an environment is not trusted (agent.proto): every message is checked
- * against the environment's state, and the limits that matter are enforced from here: the
+ * against the environment's state (channel.c), and the limits that matter are enforced from
+ * here: the
  * timeout by a timerfd that kills the whole cgroup, the memory limit by the cgroup itself
  * (the daemon reads its OOM count).
  */
@@ -26,22 +27,17 @@
 #include <sys/wait.h>
 
 #include "agent.h"
-#include <linux/sched.h>
-#include <sys/syscall.h>
+#include "channel.h"
 #include "emit.h"
-#include "env.h"
-#include "env_channel.h"
 #include "env_microvm.h"
 #include "env_process.h"
 #include "env_spawn.h"
 #include "fnguardd.h"
-#include "functions.h"
+#include "invocations.h"
 #include "log.h"
+#include "pool.h"
+#include "registry.h"
 
-/* How often an async invocation is tried: once, then retried twice (issue contract). */
-#define INV_ATTEMPTS 3
-
-static void env_dispatch(struct fn *fn);
 static void env_stop(struct env *e, Fnguard__V1__EnvPhase phase, const char *reason);
 
 /* What differs between the kinds of environment: how one starts, is put under the policy,
@@ -57,11 +53,6 @@ static const struct env_ops *env_ops(const struct env *e)
 {
 	return e->fn->policy->environment.kind == FNG_ENV_PROCESS ? &env_process_ops
 								   : &env_microvm_ops;
-}
-
-static bool env_is_microvm(const struct env *e)
-{
-	return e->fn->policy->environment.kind == FNG_ENV_MICROVM;
 }
 
 /* A guest that never reports ready is stopped after this (0: no bound, process envs). */
@@ -101,126 +92,7 @@ static void env_emit_state(struct env *e, Fnguard__V1__EnvPhase phase, const cha
 	emit(d, t, e->fn, e, NULL);
 }
 
-static void inv_free(struct inv *inv)
-{
-	if (!inv)
-		return;
-	free(inv->payload);
-	free(inv);
-}
 
-/* The oldest invocation waiting for an environment of @fn, or NULL. */
-static struct inv *fn_queue_pop(struct fn *fn)
-{
-	struct inv *inv = fn->queue;
-
-	if (!inv)
-		return NULL;
-	fn->queue = inv->next;
-	if (!fn->queue)
-		fn->queue_tail = NULL;
-	fn->queued--;
-	inv->next = NULL;
-	return inv;
-}
-
-static void inv_complete(struct env *e, struct inv *inv, Fnguard__V1__Outcome outcome,
-			 int exit_status, const Fnguard__V1__AgentResult *res, const char *error);
-
-/* Every invocation waiting for @fn fails now, with @reason, and is not retried. */
-static void fn_queue_fail(struct fn *fn, const char *reason)
-{
-	struct inv *inv;
-
-	while ((inv = fn_queue_pop(fn))) {
-		inv->attempts = INV_ATTEMPTS;
-		inv_complete(NULL, inv, FNGUARD__V1__OUTCOME__OUTCOME_CRASH, -1, NULL, reason);
-	}
-}
-
-/* ------------------------------------------------------------------ invocation results */
-
-/* The record, the event, the answer to whoever waits; retries for async failures. */
-static void inv_complete(struct env *e, struct inv *inv, Fnguard__V1__Outcome outcome,
-			 int exit_status, const Fnguard__V1__AgentResult *res, const char *error)
-{
-	struct fnguardd *d = inv->fn->d; /* @e may be NULL: it never started */
-	struct telemetry_event *t = ev_scratch(d);
-	Fnguard__V1__Invocation *rec;
-	Fnguard__V1__Invocation copy;
-	Fnguard__V1__InvokeResult ir = FNGUARD__V1__INVOKE_RESULT__INIT;
-	uint64_t lost = kernel_lost_total(d) - inv->lost_at_start;
-
-	/* Its own loss events come before the record that counts them (the same scratch event
-	 * is built again below). */
-	lost += inv_report_drops(d, e, inv);
-	rec = telemetry_invocation(t);
-	rec->cold_start = inv->cold;
-	rec->init_ns = inv->cold && e ? e->init_ns : 0;
-	rec->duration_ns = inv->start_mono ? (uint64_t)(mono_ns() - inv->start_mono) : 0;
-	if (res && res->duration_ns && res->duration_ns < rec->duration_ns)
-		rec->duration_ns = res->duration_ns;
-	/* A guest's memory is the VMM's to the host: its agent measures the environment. */
-	if (e && env_is_microvm(e))
-		rec->memory_peak_bytes = res ? res->memory_peak_bytes : 0;
-	else
-		rec->memory_peak_bytes = e ? cgroup_env_memory_peak(&e->cg) : 0;
-	rec->cpu_user_ns = res ? res->cpu_user_ns : 0;
-	rec->cpu_system_ns = res ? res->cpu_system_ns : 0;
-	rec->outcome = outcome;
-	rec->exit_status = exit_status;
-	rec->denials = inv->denials;
-	rec->events_lost = lost;
-	copy = *rec;
-	emit(d, t, inv->fn, e, inv);
-	if (error && *error) {
-		t = ev_scratch(d);
-		telemetry_log(t, "stderr", error, strlen(error));
-		emit(d, t, inv->fn, e, inv);
-	}
-	if (inv->async && outcome != FNGUARD__V1__OUTCOME__OUTCOME_OK &&
-	    inv->attempts < INV_ATTEMPTS && !d->stopping && !inv->fn->removed) {
-		log_info("invocation %s of %s:%s failed (%s), retrying (attempt %u of %u)", inv->id,
-			 inv->fn->policy->function.name, inv->fn->policy->function.version,
-			 telemetry_outcome_name(outcome), inv->attempts + 1, INV_ATTEMPTS);
-		inv->env = NULL;
-		inv->next = inv->fn->queue;
-		inv->fn->queue = inv;
-		if (!inv->fn->queue_tail)
-			inv->fn->queue_tail = inv;
-		inv->fn->queued++;
-		return;
-	}
-	if (inv->async && outcome != FNGUARD__V1__OUTCOME__OUTCOME_OK)
-		log_warnx("invocation %s of %s:%s failed after %u attempt(s): %s", inv->id,
-			  inv->fn->policy->function.name, inv->fn->policy->function.version,
-			  inv->attempts, telemetry_outcome_name(outcome));
-	if (inv->client) {
-		ir.invocation = inv->id;
-		if (res && outcome != FNGUARD__V1__OUTCOME__OUTCOME_TIMEOUT) {
-			ir.response.data = res->response.data;
-			ir.response.len = res->response.len;
-		}
-		ir.exit_status = exit_status;
-		ir.outcome = outcome;
-		ir.record = &copy;
-		d->invoke_done(inv->client, inv->req_id, inv, &ir);
-	}
-	inv_free(inv);
-}
-
-static Fnguard__V1__Outcome outcome_of(struct env *e, const Fnguard__V1__AgentResult *r)
-{
-	if (r->error && *r->error)
-		return FNGUARD__V1__OUTCOME__OUTCOME_ERROR;
-	if (cgroup_env_oom_kills(&e->cg) > e->oom_kills || (env_is_microvm(e) && r->oom))
-		return FNGUARD__V1__OUTCOME__OUTCOME_OOM;
-	if (r->signaled)
-		return FNGUARD__V1__OUTCOME__OUTCOME_CRASH;
-	if (r->exit_status || r->response_too_large)
-		return FNGUARD__V1__OUTCOME__OUTCOME_ERROR;
-	return FNGUARD__V1__OUTCOME__OUTCOME_OK;
-}
 
 static void timer_disarm(struct env *e)
 {
@@ -463,8 +335,7 @@ fail:
 	return err;
 }
 
-/* Start environments while invocations wait and the function may have more. */
-static void env_dispatch(struct fn *fn)
+void env_dispatch(struct fn *fn)
 {
 	struct fnguardd *d = fn->d;
 	unsigned starting = 0;
@@ -495,21 +366,6 @@ static void env_dispatch(struct fn *fn)
 
 /* ------------------------------------------------------------------ the agent channel */
 
-/* Checks a seccomp denial the agent sends: it must look like what seccomp_notify makes. */
-static int denial_check(const struct env *e, const ProtobufCBinaryData *b, struct fng_event *ev)
-{
-	if (b->len != sizeof(*ev))
-		return -EBADMSG;
-	memcpy(ev, b->data, sizeof(*ev));
-	/* A guest's agent also relays what its own kernel denied: files and exec too. */
-	if (ev->class != FNG_CLASS_SYSCALL && ev->class != FNG_CLASS_NETWORK &&
-	    !(env_is_microvm(e) && (ev->class == FNG_CLASS_FILE || ev->class == FNG_CLASS_EXEC)))
-		return -EBADMSG;
-	ev->comm[sizeof(ev->comm) - 1] = 0;
-	ev->target.path[sizeof(ev->target.path) - 1] = 0;
-	return 0;
-}
-
 void env_denial(struct env *e, const struct fng_event *ev)
 {
 	struct fnguardd *d = e->d;
@@ -532,7 +388,8 @@ void env_denial(struct env *e, const struct fng_event *ev)
 	emit(d, t, e->fn, e, e->cur);
 }
 
-/* One message of the agent; -EPROTO when it is out of place. */
+/* One message of the agent, checked by agent_message_check(): -EPROTO when it is out of
+ * place, 1 when @e is gone. */
 static int env_agent_message(struct env *e, const Fnguard__V1__AgentMessage *m, char *why,
 			     size_t whylen)
 {
@@ -540,28 +397,24 @@ static int env_agent_message(struct env *e, const Fnguard__V1__AgentMessage *m, 
 	struct telemetry_event *t;
 	struct fng_event ev;
 	struct inv *inv;
-	int r;
 
-	switch (m->msg_case) {
-	case FNGUARD__V1__AGENT_MESSAGE__MSG_READY:
-		if (e->state == ENV_STARTING) {
-			timer_disarm(e); /* the boot timeout */
-			if (env_ops(e)->enforce(e, why, whylen))
-				return -EPROTO;
-			e->init_ns = (uint64_t)(mono_ns() - e->started_mono);
-			log_debug("env %s ready in %.1f ms", e->id, e->init_ns / 1e6);
-		} else if (e->state != ENV_RESETTING) {
-			snprintf(why, whylen, "agent: ready while %s", e->state == ENV_BUSY ? "busy" : "ready");
+	switch (agent_message_check(e, m, &ev, why, whylen)) {
+	case AGENT_REFUSE:
+		return -EPROTO;
+	case AGENT_DROP:
+		return 0;
+	case AGENT_BOOTED:
+		timer_disarm(e); /* the boot timeout */
+		if (env_ops(e)->enforce(e, why, whylen))
 			return -EPROTO;
-		}
+		e->init_ns = (uint64_t)(mono_ns() - e->started_mono);
+		log_debug("env %s ready in %.1f ms", e->id, e->init_ns / 1e6);
 		env_next(e);
 		return 0;
-	case FNGUARD__V1__AGENT_MESSAGE__MSG_LOG:
-		/* The agent sends every line before the result: none can come late. */
-		if (!e->cur || strcmp(m->log->invocation, e->cur->id))
-			return env_refuse_idle(e, "log lines", why, whylen);
-		if (!inv_log_take(e->cur, m->log->line.len))
-			return 0; /* counted: the invocation's loss */
+	case AGENT_RESET_DONE:
+		env_next(e);
+		return 0;
+	case AGENT_LOG:
 		for (size_t off = 0, n; off < m->log->line.len || !off; off += n) {
 			t = ev_scratch(d);
 			n = telemetry_log(t, "stderr", (const char *)m->log->line.data + off,
@@ -571,58 +424,39 @@ static int env_agent_message(struct env *e, const Fnguard__V1__AgentMessage *m, 
 				break;
 		}
 		return 0;
-	case FNGUARD__V1__AGENT_MESSAGE__MSG_DENIAL:
-		if (denial_check(e, &m->denial->event, &ev)) {
-			snprintf(why, whylen, "agent: malformed denial");
-			return -EPROTO;
-		}
-		r = env_agent_denial(e, &ev, why, whylen);
-		if (r == 1)
-			env_denial(e, &ev);
-		return r == 1 ? 0 : r;
-	case FNGUARD__V1__AGENT_MESSAGE__MSG_RESULT:
-		if (e->state != ENV_BUSY || !e->cur || strcmp(m->result->invocation, e->cur->id)) {
-			snprintf(why, whylen, "agent: result for an invocation that is not running");
-			return -EPROTO;
-		}
-		if (m->result->response.len > FNGUARD_PAYLOAD_MAX) {
-			snprintf(why, whylen, "agent: response over 6 MiB");
-			return -EPROTO;
-		}
-		timer_disarm(e);
-		inv = e->cur;
-		e->cur = NULL;
-		e->invocations++;
-		inv_complete(e, inv, outcome_of(e, m->result), m->result->exit_status, m->result,
-			     m->result->response_too_large ? "response over 6 MiB: discarded"
-							   : m->result->error);
-		if (env_expired(e)) {
-			env_stop(e, FNGUARD__V1__ENV_PHASE__ENV_PHASE_RECYCLED,
-				 e->fn->removed ? "function removed"
-				 : !e->fn->policy->environment.reuse ? "reuse: false"
-				 : d->stopping ? "daemon stopping"
-					      : "max_invocations or max_lifetime reached");
-			return 1;
-		}
-		if (e->fn->policy->environment.isolate_invocations) {
-			Fnguard__V1__AgentRequest rq = FNGUARD__V1__AGENT_REQUEST__INIT;
-			Fnguard__V1__AgentReset rs = FNGUARD__V1__AGENT_RESET__INIT;
-
-			e->state = ENV_RESETTING;
-			rq.msg_case = FNGUARD__V1__AGENT_REQUEST__MSG_RESET;
-			rq.reset = &rs;
-			env_send(e, &rq);
-			return 0;
-		}
-		env_next(e);
+	case AGENT_DENIAL:
+		env_denial(e, &ev);
 		return 0;
-	case FNGUARD__V1__AGENT_MESSAGE__MSG_FAILURE:
-		snprintf(why, whylen, "agent: %s: %s", m->failure->step, m->failure->error);
-		return -EPROTO;
-	default:
-		snprintf(why, whylen, "agent: unknown message");
-		return -EPROTO;
+	case AGENT_RESULT:
+		break;
 	}
+	timer_disarm(e);
+	inv = e->cur;
+	e->cur = NULL;
+	e->invocations++;
+	inv_complete(e, inv, outcome_of(e, m->result), m->result->exit_status, m->result,
+		     m->result->response_too_large ? "response over 6 MiB: discarded"
+						   : m->result->error);
+	if (env_expired(e)) {
+		env_stop(e, FNGUARD__V1__ENV_PHASE__ENV_PHASE_RECYCLED,
+			 e->fn->removed ? "function removed"
+			 : !e->fn->policy->environment.reuse ? "reuse: false"
+			 : d->stopping ? "daemon stopping"
+				      : "max_invocations or max_lifetime reached");
+		return 1;
+	}
+	if (e->fn->policy->environment.isolate_invocations) {
+		Fnguard__V1__AgentRequest rq = FNGUARD__V1__AGENT_REQUEST__INIT;
+		Fnguard__V1__AgentReset rs = FNGUARD__V1__AGENT_RESET__INIT;
+
+		e->state = ENV_RESETTING;
+		rq.msg_case = FNGUARD__V1__AGENT_REQUEST__MSG_RESET;
+		rq.reset = &rs;
+		env_send(e, &rq);
+		return 0;
+	}
+	env_next(e);
+	return 0;
 }
 
 static void env_ctl_event(struct watch *w, uint32_t events)
@@ -718,53 +552,7 @@ static void env_timer_event(struct watch *w, uint32_t events)
 	env_stop(e, FNGUARD__V1__ENV_PHASE__ENV_PHASE_RECYCLED, "invocation timed out");
 }
 
-/* ------------------------------------------------------------------ the API side */
-
-int inv_submit(struct fn *fn, const uint8_t *payload, size_t len, bool async, struct client *c,
-	       uint64_t req_id, char *id_out, size_t id_len)
-{
-	struct fnguardd *d = fn->d;
-	struct inv *inv;
-
-	if (fn->queued >= d->cfg.queue_max)
-		return -ENOSPC;
-	inv = calloc(1, sizeof(*inv));
-	if (!inv)
-		return -ENOMEM;
-	inv->payload = malloc(len ? len : 1);
-	if (!inv->payload) {
-		free(inv);
-		return -ENOMEM;
-	}
-	memcpy(inv->payload, payload, len);
-	inv->payload_len = len;
-	inv->fn = fn;
-	inv->async = async;
-	inv->client = async ? NULL : c;
-	inv->req_id = req_id;
-	inv->queued_mono = mono_ns();
-	snprintf(inv->id, sizeof(inv->id), "inv-%" PRIu64 "-%d", ++d->next_inv, (int)getpid());
-	snprintf(id_out, id_len, "%s", inv->id);
-	if (fn->queue_tail)
-		fn->queue_tail->next = inv;
-	else
-		fn->queue = inv;
-	fn->queue_tail = inv;
-	fn->queued++;
-	env_dispatch(fn);
-	return 0;
-}
-
-void inv_client_gone(struct fnguardd *d, struct client *c)
-{
-	for (struct fn *fn = d->fns; fn; fn = fn->next)
-		for (struct inv *inv = fn->queue; inv; inv = inv->next)
-			if (inv->client == c)
-				inv->client = NULL;
-	for (struct env *e = d->envs; e; e = e->next)
-		if (e->cur && e->cur->client == c)
-			e->cur->client = NULL;
-}
+/* ------------------------------------------------------------------ the whole pool */
 
 void envs_stop_function(struct fn *fn, const char *reason)
 {

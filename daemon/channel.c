@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The bounds of the agent channel (env_channel.h): the queue of what the daemon sends, the
- * rate limits of what the agent sends, and the loss events of what was dropped.
+ * The agent channel (channel.h): the queue of what the daemon sends, the checks and rate
+ * limits of what the agent sends, and the loss events of what was dropped.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 
 #include "emit.h"
-#include "env_channel.h"
+#include "channel.h"
 #include "fnguardd.h"
 
 /* ------------------------------------------------------------------ daemon -> agent */
@@ -179,6 +179,72 @@ int env_agent_denial(struct env *e, const struct fng_event *ev, char *why, size_
 		return 0;
 	snprintf(why, whylen, "agent: over %u denials past the rate limit", ENV_DENIAL_FLOOD_MAX);
 	return -EPROTO;
+}
+
+/* Checks a seccomp denial the agent sends: it must look like what seccomp_notify makes. */
+static int denial_check(const struct env *e, const ProtobufCBinaryData *b, struct fng_event *ev)
+{
+	if (b->len != sizeof(*ev))
+		return -EBADMSG;
+	memcpy(ev, b->data, sizeof(*ev));
+	/* A guest's agent also relays what its own kernel denied: files and exec too. */
+	if (ev->class != FNG_CLASS_SYSCALL && ev->class != FNG_CLASS_NETWORK &&
+	    !(env_is_microvm(e) && (ev->class == FNG_CLASS_FILE || ev->class == FNG_CLASS_EXEC)))
+		return -EBADMSG;
+	ev->comm[sizeof(ev->comm) - 1] = 0;
+	ev->target.path[sizeof(ev->target.path) - 1] = 0;
+	return 0;
+}
+
+/* AGENT_DROP, or AGENT_REFUSE for @r < 0 (env_refuse_idle(), env_agent_denial()). */
+static enum agent_verdict dropped(int r)
+{
+	return r < 0 ? AGENT_REFUSE : AGENT_DROP;
+}
+
+enum agent_verdict agent_message_check(struct env *e, const Fnguard__V1__AgentMessage *m,
+				       struct fng_event *ev, char *why, size_t whylen)
+{
+	int r;
+
+	switch (m->msg_case) {
+	case FNGUARD__V1__AGENT_MESSAGE__MSG_READY:
+		if (e->state == ENV_STARTING)
+			return AGENT_BOOTED;
+		if (e->state == ENV_RESETTING)
+			return AGENT_RESET_DONE;
+		snprintf(why, whylen, "agent: ready while %s", e->state == ENV_BUSY ? "busy" : "ready");
+		return AGENT_REFUSE;
+	case FNGUARD__V1__AGENT_MESSAGE__MSG_LOG:
+		/* The agent sends every line before the result: none can come late. */
+		if (!e->cur || strcmp(m->log->invocation, e->cur->id))
+			return dropped(env_refuse_idle(e, "log lines", why, whylen));
+		/* Over the budget: counted, the invocation's loss. */
+		return inv_log_take(e->cur, m->log->line.len) ? AGENT_LOG : AGENT_DROP;
+	case FNGUARD__V1__AGENT_MESSAGE__MSG_DENIAL:
+		if (denial_check(e, &m->denial->event, ev)) {
+			snprintf(why, whylen, "agent: malformed denial");
+			return AGENT_REFUSE;
+		}
+		r = env_agent_denial(e, ev, why, whylen);
+		return r == 1 ? AGENT_DENIAL : dropped(r);
+	case FNGUARD__V1__AGENT_MESSAGE__MSG_RESULT:
+		if (e->state != ENV_BUSY || !e->cur || strcmp(m->result->invocation, e->cur->id)) {
+			snprintf(why, whylen, "agent: result for an invocation that is not running");
+			return AGENT_REFUSE;
+		}
+		if (m->result->response.len > FNGUARD_PAYLOAD_MAX) {
+			snprintf(why, whylen, "agent: response over 6 MiB");
+			return AGENT_REFUSE;
+		}
+		return AGENT_RESULT;
+	case FNGUARD__V1__AGENT_MESSAGE__MSG_FAILURE:
+		snprintf(why, whylen, "agent: %s: %s", m->failure->step, m->failure->error);
+		return AGENT_REFUSE;
+	default:
+		snprintf(why, whylen, "agent: unknown message");
+		return AGENT_REFUSE;
+	}
 }
 
 static void loss_emit(struct fnguardd *d, uint64_t n, const char *where, const struct fn *fn,
