@@ -12,6 +12,7 @@
 #include <linux/sched.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include "confine.h"
 #include "env_spawn.h"
@@ -88,4 +89,16 @@ void env_id_make(char *buf, size_t len, uint64_t seq, int pid)
 int env_id_parse(const char *name, unsigned long long *seq, int *pid)
 {
 	return sscanf(name, "env-%llu-%d", seq, pid) == 2 ? 0 : -EINVAL;
+}
+
+void env_reap(struct env *e)
+{
+	for (int i = 0; e->pid > 0 && i < 300; i++) {
+		pid_t r = waitpid(e->pid, NULL, WNOHANG);
+
+		if (r == e->pid || (r < 0 && errno == ECHILD))
+			e->pid = 0;
+		else
+			usleep(10000);
+	}
 }

@@ -201,6 +201,7 @@ void env_process_destroy(struct env *e)
 			bpf_backend_unpin(path);
 		}
 	}
+	env_reap(e);
 	if (e->cg.path[0] && cgroup_env_destroy(&e->cg)) {
 		if (e->uid)
 			log_warnx("env %s: uid %u stays reserved: its cgroup could not be removed",

@@ -167,6 +167,22 @@ int cgroup_kill_all(const struct fng_cgroup *cg)
 	return n;
 }
 
+/* A cgroup whose last task has just died can stay busy for a moment (a v1 hierarchy lags
+ * behind the unified one): rmdir() is tried again for up to half a second. 0 or -errno. */
+static int cgroup_rmdir(const char *path)
+{
+	struct timespec ts = {0, 10 * 1000 * 1000};
+
+	for (int i = 0; i < 50; i++) {
+		if (!rmdir(path) || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	return -errno;
+}
+
 int cgroup_env_destroy(struct fng_cgroup *cg)
 {
 	int err = 0;
@@ -174,13 +190,13 @@ int cgroup_env_destroy(struct fng_cgroup *cg)
 	if (cg->fd >= 0)
 		close(cg->fd);
 	cg->fd = -1;
-	if (cg->path[0] && rmdir(cg->path) && errno != ENOENT) {
-		err = -errno;
+	if (cg->path[0] && (err = cgroup_rmdir(cg->path)))
 		log_warn("cannot remove cgroup %s", cg->path);
-	}
 	for (int i = 0; i < CGROUP_V1_SLOTS; i++) {
-		if (cg->v1[i][0] && rmdir(cg->v1[i]) && errno != ENOENT) {
-			err = -errno;
+		int r = cg->v1[i][0] ? cgroup_rmdir(cg->v1[i]) : 0;
+
+		if (r) {
+			err = r;
 			log_warn("cannot remove cgroup %s", cg->v1[i]);
 		}
 		cg->v1[i][0] = 0;
