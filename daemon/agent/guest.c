@@ -326,9 +326,9 @@ static int guest_confine(struct guest *g)
 	    .cgroup_name = "env",
 	    .cg = &g->cg,
 	    /*
-	     * The VM's RAM is limits.memory, set by the host; memory.max at the same size is
-	     * never the tighter bound, but enables the memory controller here, whose memory.peak
-	     * and oom_kill counts each result reports.
+	     * The function's memory: the host gives the VM limits.memory and what this
+	     * kernel and the agent need beyond it, so the function's OOM is its own cgroup's
+	     * (counted in memory.events, reported in each result), never the guest's.
 	     */
 	    .pids = g->policy->limits.pids,
 	    .memory_bytes = g->policy->limits.memory_bytes,

@@ -23,6 +23,9 @@ enum microvm_accel {
 	MICROVM_ACCEL_TCG,
 };
 
+/* Guest RAM is limits.memory (the function's cgroup in the guest) plus this, for the guest
+ * kernel, the unpacked guest image and the agent (docs/policy.md "limits"). */
+#define MICROVM_GUEST_OVERHEAD_MIB 64
 /* Guest RAM at least (limits.memory below it is raised): Debian's kernel and the guest image
  * do not boot in 64 MiB. */
 #define MICROVM_MIN_RAM_MIB 128

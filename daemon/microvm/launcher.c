@@ -134,7 +134,9 @@ int env_microvm_start(struct env *e, char *why, size_t whylen)
 	struct fnguardd *d = e->d;
 	bool kvm = !strcmp(env_microvm_accel(d), "kvm");
 	char envdir[600], path[700], mem[32], smp[32], tcg[48], append[256];
-	uint64_t ram_mib = p->limits.memory_bytes >> 20;
+	/* The function's memory (its cgroup's memory.max in the guest) and the guest kernel's
+	 * and agent's beyond it: the function cannot take what the guest's PID 1 needs. */
+	uint64_t ram_mib = (p->limits.memory_bytes >> 20) + MICROVM_GUEST_OVERHEAD_MIB;
 	int err, con[2];
 
 	if (env_microvm_available(&d->cfg, why, whylen))
@@ -242,16 +244,7 @@ void env_microvm_destroy(struct env *e)
 		if (left > 0)
 			log_warnx("env %s: %d process(es) survived SIGKILL", e->id, left);
 	}
-	/* Reaped before its cgroup goes: newer kernels keep an unreaped task's cgroup busy.
-	 * A VMM gets SIGKILL and has nothing to wait for, so the wait is short (bounded). */
-	for (int i = 0; e->pid > 0 && i < 300; i++) {
-		pid_t r = waitpid(e->pid, NULL, WNOHANG);
-
-		if (r == e->pid || (r < 0 && errno == ECHILD))
-			e->pid = 0;
-		else
-			usleep(10000);
-	}
+	env_reap(e);
 	if (e->cg.path[0])
 		gone = !cgroup_env_destroy(&e->cg);
 	if (e->console.fd >= 0) {
