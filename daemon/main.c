@@ -292,6 +292,7 @@ static void stop(struct fnguardd *d)
 	d->stopping = true;
 	log_info("stopping: %u environment(s)", d->n_envs);
 	envs_stop_all(d, "daemon stopping");
+	env_microvm_probe_stop(d);
 	kernel_report_losses(d);
 	control_close(d);
 	if (d->bpf) {

@@ -75,6 +75,9 @@ void env_microvm_probe_start(struct fnguardd *d, void (*decided)(struct fnguardd
 bool env_microvm_probing(const struct fnguardd *d);
 void env_microvm_probe_tick(struct fnguardd *d);
 void env_microvm_child_exited(struct fnguardd *d, pid_t pid, int status);
+/* The daemon stops: a probe still running is killed, reaped and its cgroup removed; nothing
+ * is dispatched. */
+void env_microvm_probe_stop(struct fnguardd *d);
 /* Once a second (envs_tick): the console's read budget is renewed. */
 void env_microvm_tick(struct env *e);
 

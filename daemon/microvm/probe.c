@@ -218,6 +218,17 @@ void env_microvm_child_exited(struct fnguardd *d, pid_t pid, int status)
 	probe_end(d);
 }
 
+void env_microvm_probe_stop(struct fnguardd *d)
+{
+	struct microvm_probe *p = &d->microvm.probe;
+
+	if (!p->env)
+		return;
+	snprintf(p->why, sizeof(p->why), "the daemon stopped before the KVM probe ended");
+	p->decided = NULL;
+	probe_end(d); /* env_microvm_destroy(): SIGKILL, reaped, its cgroup removed */
+}
+
 /* The answer so far: TCG until the probe (or the configuration) says KVM. */
 const char *env_microvm_accel(const struct fnguardd *d)
 {

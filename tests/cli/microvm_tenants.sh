@@ -55,7 +55,17 @@ st=$(timeout 5 "$fng" status 2>&1)
 t1=$(date +%s%N)
 check "the daemon answers while the KVM probe runs ($(((t1 - t0) / 1000000)) ms)" \
 	test $(((t1 - t0) / 1000000)) -lt 3000 -a -n "$st"
-pq=$(pgrep -P "$daemon_pid" -f "qemu-system.* -accel kvm .*-serial none" | head -n1)
+# The probe's QEMU: pgrep may come before the jailed child has exec'd it.
+probe_qemu() { # probe_qemu DAEMON_PID: the pid of its probe's QEMU, waiting up to 3 s
+	local q
+	for _ in $(seq 30); do
+		q=$(pgrep -P "$1" -f "qemu-system.* -accel kvm .*-serial none" | head -n1)
+		[ -n "$q" ] && break
+		sleep 0.1
+	done
+	echo "$q"
+}
+pq=$(probe_qemu "$daemon_pid")
 if [ -n "$pq" ]; then
 	check "the probe's QEMU runs as a uid of its own ($(awk '/^Uid:/{print $2}' "/proc/$pq/status"))" \
 		awk '/^Uid:/{exit !($2 >= 2000000000)}' "/proc/$pq/status"
@@ -214,3 +224,25 @@ r=$(as "$ua" read "/proc/$qa/root/env/initrd")
 check "A's uid cannot read A's own guest image through /proc either ($r)" test "$r" = EACCES
 
 stop_daemon
+
+# A daemon stopped while its probe runs kills the probe: no QEMU and no cgroup are left.
+if [ -n "$pq" ]; then
+	d2=$tmp/second
+	mkdir -p "$d2"
+	printf 'pin_dir: %s-2\nmicrovm_accel: auto\n' "$pin" >"$d2/conf"
+	"$fngd" --foreground --socket "$d2/sock" --config "$d2/conf" --state-dir "$d2/state" 2>"$d2/log" &
+	p2=$!
+	q2=$(probe_qemu "$p2")
+	kill -TERM "$p2"
+	wait "$p2"
+	rc=$?
+	check "a daemon stopped during the KVM probe exits with status 0 ($rc)" test "$rc" = 0
+	if [ -n "$q2" ]; then
+		check "... and its probe's QEMU is gone" sh -c "! kill -0 $q2 2>/dev/null"
+	else
+		nok "... and its probe's QEMU is gone (it never saw one start: $(tail -n 3 "$d2/log" | tr '\n' ' '))"
+	fi
+	check "... and so is the probe's cgroup" sh -c "! ls -d /sys/fs/cgroup/*/fnguard/env-0-$p2 /sys/fs/cgroup/fnguard/env-0-$p2 2>/dev/null | grep -q ."
+else
+	skip "a daemon stopped during the KVM probe" "the probe had ended already (KVM answered at once?)"
+fi
