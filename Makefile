@@ -7,7 +7,7 @@
 #   make test        unit tests + every kernel test bench suite, ends with "N passed, N failed"
 #   make test-unit   unit tests only
 #   make test-vm     bench suites only (SUITE=name for one)
-#   make test-one T=NAME  one test by name, any kind: T=test_wire, T=cli/run.sh, T=vm/daemon_api.sh,
+#   make test-one T=NAME  one test by name, any kind: T=test_wire, T=run.sh, T=kernel/daemon_api.sh,
 #                    T=daemon/daemon_api.sh (SUITE/TEST), T=conformance/WORD (tools/test-one --help)
 #   make check-layers  which lib/ folder may include which (tools/check-layers), part of make test
 #   make fuzz        run the fuzz targets (FUZZ_TIME=seconds each)
@@ -91,16 +91,16 @@ DMN_SRCS   := $(filter-out daemon/main.c daemon/agent/guest.c,\
 DMN_OBJS   := $(patsubst %.c,$(OUT)/obj/%.o,$(DMN_SRCS))
 DMN_SAN    := $(patsubst %.c,$(OUT)/san/%.o,$(DMN_SRCS))
 
-UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
-UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUT)/tests/unit/%,$(UNIT_SRCS))
+UNIT_SRCS  := $(wildcard tests/host/test_*.c)
+UNIT_BINS  := $(patsubst tests/host/%.c,$(OUT)/tests/unit/%,$(UNIT_SRCS))
 
-CLI_TESTS  := $(wildcard tests/cli/*.sh)
+CLI_TESTS  := $(wildcard tests/host/*.sh tests/host-root/*.sh)
 
-VM_SRCS    := $(wildcard tests/vm/*.c)
-VM_BINS    := $(patsubst tests/vm/%.c,$(OUT)/guest/%,$(VM_SRCS)) $(OUT)/guest/fng-op \
+VM_SRCS    := $(wildcard tests/kernel/*.c)
+VM_BINS    := $(patsubst tests/kernel/%.c,$(OUT)/guest/%,$(VM_SRCS)) $(OUT)/guest/fng-op \
 	      $(OUT)/guest/hello-dyn $(OUT)/guest/fng-bench $(OUT)/guest/fng-echo \
 	      $(OUT)/guest/fng-invoke-bench
-VM_SUITES  := $(patsubst tests/vm/%.suite,%,$(wildcard tests/vm/*.suite))
+VM_SUITES  := $(patsubst tests/kernel/%.suite,%,$(wildcard tests/kernel/*.suite))
 
 # The demo: example functions (handlers built where needed) and the script, under build/demo.
 DEMO_FNS   := $(notdir $(wildcard examples/functions/*))
@@ -212,17 +212,17 @@ $(OUT)/guest/fnguard-agent: $(OUT)/obj/daemon/agent/guest.o $(OUT)/obj/daemon/ag
 guest-initrd: $(OUT)/guest/fnguard-agent module
 	$(Q)tools/mkguest --cache $(CACHE) --agent $(OUT)/guest/fnguard-agent --out $(OUT)/guest/microvm-initrd.cpio.gz
 
-$(OUT)/guest/%: tests/vm/%.c tests/vm/tap.h $(OUT)/libfnguard.a $(BPF_SKELS)
+$(OUT)/guest/%: tests/kernel/%.c tests/kernel/tap.h $(OUT)/libfnguard.a $(BPF_SKELS)
 	$(call msg,CC-GUEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/vm -o $@ $< $(OUT)/libfnguard.a $(GUEST_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/kernel -o $@ $< $(OUT)/libfnguard.a $(GUEST_LIBS)
 
 # Bench tests of the kernel module talk to it through generic netlink (libnl-genl-3, static).
-$(OUT)/guest/kmod_%: tests/vm/kmod_%.c tests/vm/tap.h tests/vm/cgtest.h tests/vm/kmodtest.h \
+$(OUT)/guest/kmod_%: tests/kernel/kmod_%.c tests/kernel/tap.h tests/kernel/cgtest.h tests/kernel/kmodtest.h \
 		 kmod/uapi/fnguard_genl.h
 	$(call msg,CC-GUEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -Wno-missing-field-initializers -Itests/vm -o $@ $< -static \
+	$(Q)$(CC) $(ALL_CFLAGS) -Wno-missing-field-initializers -Itests/kernel -o $@ $< -static \
 		-lnl-genl-3 -lnl-3 -lpthread
 
 # The conformance suite's operation runner (static) and a dynamically linked program.
@@ -252,10 +252,10 @@ $(OUT)/guest/hello-dyn: tests/conformance/hello-dyn.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
 
-$(OUT)/tests/unit/%: tests/unit/%.c $(OUT)/libfnguardd-san.a $(OUT)/libfnguard-san.a
+$(OUT)/tests/unit/%: tests/host/%.c $(OUT)/libfnguardd-san.a $(OUT)/libfnguard-san.a
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -Itests/unit -o $@ $< $(OUT)/libfnguardd-san.a \
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -Itests/host -o $@ $< $(OUT)/libfnguardd-san.a \
 		$(OUT)/libfnguard-san.a \
 		$(PKG_LIBS) -lcmocka
 
@@ -286,7 +286,7 @@ demo: all guest-initrd
 		! grep -q '^not ok' $(OUT)/demo.log
 
 demo-bench: all
-	$(Q)tools/vmtest --cache $(CACHE) --suite tests/vm/demo.suite --out $(OUT)/vmtest/demo \
+	$(Q)tools/vmtest --cache $(CACHE) --suite tests/kernel/demo.suite --out $(OUT)/vmtest/demo \
 		--tap $(OUT)/vmtest/demo.tap >$(OUT)/vmtest/demo.run 2>&1 || \
 		{ cat $(OUT)/vmtest/demo.run; exit 1; }
 	$(Q)grep -v '^\(not \)\?ok - ' $(OUT)/vmtest/demo/_demo_demo.sh.log || true
@@ -313,7 +313,7 @@ test: all guest-initrd $(UNIT_BINS)
 	$(Q)tools/run-unit $(OUT)/results $(UNIT_BINS)
 	$(Q)FNGUARD=$(abspath $(OUT)/fnguard) tools/run-cli $(OUT)/results $(CLI_TESTS)
 	$(Q)for s in $(VM_SUITES); do \
-		tools/vmtest --cache $(CACHE) --suite tests/vm/$$s.suite --out $(OUT)/vmtest/$$s \
+		tools/vmtest --cache $(CACHE) --suite tests/kernel/$$s.suite --out $(OUT)/vmtest/$$s \
 			--tap $(OUT)/results/vm-$$s.tap; \
 	done
 	$(Q)$(MAKE) -s fuzz-ci
@@ -330,7 +330,7 @@ test-unit: $(UNIT_BINS) $(OUT)/fnguard
 test-vm: all
 	$(Q)rm -rf $(OUT)/results && mkdir -p $(OUT)/results
 	$(Q)for s in $(if $(SUITE),$(SUITE),$(VM_SUITES)); do \
-		tools/vmtest --cache $(CACHE) --suite tests/vm/$$s.suite --out $(OUT)/vmtest/$$s \
+		tools/vmtest --cache $(CACHE) --suite tests/kernel/$$s.suite --out $(OUT)/vmtest/$$s \
 			--tap $(OUT)/results/vm-$$s.tap; \
 	done
 	$(Q)tools/tap-summary $(OUT)/results/*.tap

@@ -2,7 +2,7 @@
 /*
  * The agent channel (pool.c uses it): every message of the agent is checked here, without
  * touching anything but the environment's and its invocation's counters, so the checks run
- * without a daemon (tests/unit/test_channel.c). Its bounds (issue 13):
+ * without a daemon (tests/host/test_channel.c). Its bounds (issue 13):
  *  - what the daemon sends: the control fd is non-blocking and one loop serves every
  *    environment, so frames go through a bounded per-environment queue that is written as the
  *    agent reads (EPOLLOUT), never with a blocking write;

@@ -4,7 +4,7 @@
  * says why QEMU needs it; everything else fails with EPERM.
  *
  * Where the list comes from: strace -f of the daemon through a cold start, invocations and a
- * stop of microVM environments under TCG (tests/cli/microvm.sh), from the filter's load in the
+ * stop of microVM environments under TCG (tests/host-root/microvm.sh), from the filter's load in the
  * jail child on (the execve, the dynamic loader, QEMU and all its threads), and of the KVM probe
  * guest for the KVM entries. Calls QEMU only probes and copes without are left out on
  * purpose: io_uring_setup (its AIO contexts then use epoll and ppoll), setsockopt

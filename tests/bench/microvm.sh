@@ -263,7 +263,7 @@ run_cold() {
 }
 run_hand() {
 	local res
-	if run "$tmp/hand.out" "$tmp/hand.err" python3 "$tmp/hand.py" "$root/tests/cli" \
+	if run "$tmp/hand.out" "$tmp/hand.err" python3 "$tmp/hand.py" "$root/tests/lib" \
 		"$tmp/hand.sock" "$tmp/hand.pid" "${hand_argv[@]}"; then
 		res=$(cat "$tmp/hand.out")
 		echo "${res% *}" >>"$tmp/hand.ready"

@@ -620,7 +620,7 @@ static int dispatch(int argc, char **argv)
 }
 
 /*
- * As a function's handler (a microVM environment, tests/cli/microvm_conformance.sh) fng-op gets
+ * As a function's handler (a microVM environment, tests/host-root/microvm_conformance.sh) fng-op gets
  * no arguments: they come as the payload on stdin, separated by spaces. Reading a pipe opens no
  * file, so the policy under test decides nothing before the operation itself.
  */

@@ -11,7 +11,7 @@
 # Prints one TAP line per case and always exits 0. microvm_channel.sh does the same in a guest.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
-. "$root/tests/cli/daemon-lib.bash"
+. "$root/tests/host-root/daemon-lib.bash"
 pin=/sys/fs/bpf/fnguardd-chtest-$$
 TAP_PREFIX="channel: "
 if [ "$(id -u)" != 0 ]; then

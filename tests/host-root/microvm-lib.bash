@@ -6,7 +6,7 @@
 # microvm-image.bash too). Defines qemus, $fng, $tmp, $root, and check, skip, ok, nok
 # (tests/lib/tap.sh, prefix "microvm: ").
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-. "$root/tests/cli/daemon-lib.bash"
+. "$root/tests/host-root/daemon-lib.bash"
 image=$root/build/guest/microvm-initrd.cpio.gz
 pin=/sys/fs/bpf/fnguardd-vmtest-$$
 epid=

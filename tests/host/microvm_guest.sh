@@ -18,7 +18,7 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${CACHE:-/var/cache/fnguard}
 agent=$top/build/guest/fnguard-agent
-client=$top/tests/cli/microvm_client.py
+client=$top/tests/lib/microvm_client.py
 tmp=$(mktemp -d)
 qpid=
 trap '[ -n "$qpid" ] && kill "$qpid" 2>/dev/null; rm -rf "$tmp"' EXIT

@@ -7,7 +7,7 @@
 # then against a fake daemon, a few lines of Python that answers with canned Responses made by
 # `protoc --encode` (the python protobuf module is not needed), which checks what the CLI
 # prints and exits with for each kind of answer, and what it sent (`protoc --decode`).
-#   tests/cli/client.sh [FNGUARD] > results.tap
+#   tests/host/client.sh [FNGUARD] > results.tap
 # FNGUARD is the binary to test: the argument, else $FNGUARD, else build/fnguard.
 # Prints one TAP line per case and always exits 0; failures are "not ok" lines.
 set -u

@@ -3,7 +3,7 @@
 #
 # `fnguard policy` as a user sees it: exit statuses 0/1/2, what goes to stdout and stderr, and
 # the FILE:LINE:COLUMN: message format. Prints one TAP line per case:
-#   tests/cli/policy.sh [FNGUARD] > results.tap
+#   tests/host/policy.sh [FNGUARD] > results.tap
 # FNGUARD is the binary to test: the argument, else $FNGUARD (as tools/run-cli sets it), else
 # build/fnguard.
 # Always exits 0; failures are "not ok" lines.

@@ -77,7 +77,7 @@ fi
 
 # The member must reach the socket (0660, group fnguard) through the test's directory.
 chmod 755 "$tmp"
-api() { as_adm /usr/bin/python3 "$here/api_call.py" "$FNGUARD_SOCKET" "$@"; }
+api() { as_adm /usr/bin/python3 "$here/../lib/api_call.py" "$FNGUARD_SOCKET" "$@"; }
 responsive() { timeout 10 "$fng" status >/dev/null 2>&1; }
 
 # ---------------------------------------------------------------- what the daemon reads
@@ -87,7 +87,7 @@ check "registering /etc/shadow as a member of fnguard is refused ($out)" \
 check "... and no byte of it is quoted" bash -c "! grep -q 'root:' <<<'$out'"
 mkfifo "$tmp/fifo"
 chmod 666 "$tmp/fifo"
-out=$(as_adm timeout 20 /usr/bin/python3 "$here/api_call.py" "$FNGUARD_SOCKET" register-path "$tmp/fifo" /)
+out=$(as_adm timeout 20 /usr/bin/python3 "$here/../lib/api_call.py" "$FNGUARD_SOCKET" register-path "$tmp/fifo" /)
 check "a FIFO as the policy file is refused at once ($out)" grep -q "not a regular file" <<<"$out"
 check "... and the daemon still answers" responsive
 
@@ -207,7 +207,7 @@ qb=$(pgrep -f "fnguard\\.env=$eb( |\$)")
 ua=$(awk '/^Uid:/{print $2}' "/proc/$qa/status")
 ub=$(awk '/^Uid:/{print $2}' "/proc/$qb/status")
 check "the two VMMs run as different uids ($ua, $ub), neither root" test "$ua" != "$ub" -a "$ua" != 0 -a "$ub" != 0
-as() { setpriv --reuid="$1" --regid="$1" --clear-groups /usr/bin/python3 "$here/tenant_probe.py" "${@:2}"; }
+as() { setpriv --reuid="$1" --regid="$1" --clear-groups /usr/bin/python3 "$here/../lib/tenant_probe.py" "${@:2}"; }
 r=$(as "$ua" mem "$qb")
 check "as A's uid, B's VMM memory cannot be read ($r)" test "$r" = EACCES
 r=$(as "$ua" getfd "$qb" 3)

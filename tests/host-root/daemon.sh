@@ -11,7 +11,7 @@
 # Prints one TAP line per case and always exits 0.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
-. "$root/tests/cli/daemon-lib.bash"
+. "$root/tests/host-root/daemon-lib.bash"
 pin=/sys/fs/bpf/fnguardd-test-$$
 TAP_PREFIX="daemon: "
 if [ "$(id -u)" != 0 ]; then

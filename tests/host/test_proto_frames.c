@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Sample frames of every Event type and of the daemon API, for tests/cli/proto.sh, which
+ * Sample frames of every Event type and of the daemon API, for tests/host/proto.sh, which
  * decodes them with Google's protoc. On its own this test packs every sample, reads the
  * stream back through the decoder and checks that each frame unpacks and packs again to the
  * same bytes. With FNGUARD_FRAMES_OUT=DIR it also writes DIR/events.bin, DIR/requests.bin and

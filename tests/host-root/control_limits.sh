@@ -17,7 +17,7 @@ set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 fng=${FNGUARD:-$root/build/fnguard}
 fngd=${FNGUARDD:-$root/build/fnguardd}
-py="python3 $root/tests/cli/control_limits.py"
+py="python3 $root/tests/lib/control_limits.py"
 tmp=$(mktemp -d)
 pin=/sys/fs/bpf/fnguardd-test-$$
 user=fngt$$
