@@ -15,6 +15,7 @@
 
 #include "export.h"
 #include "log.h"
+#include "wire.h"
 
 struct export {
 	char *path;
@@ -196,20 +197,7 @@ static int export_render(struct export *x, const Fnguard__V1__Event *ev, size_t 
 
 static int export_append(struct export *x, const char *buf, size_t len)
 {
-	ssize_t n;
-
-	while (len) {
-		n = write(x->fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return wire_write_all(x->fd, buf, len);
 }
 
 int export_write(struct export *x, const Fnguard__V1__Event *ev)
