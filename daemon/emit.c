@@ -27,5 +27,5 @@ void emit(struct fnguardd *d, struct telemetry_event *t, const struct fn *fn,
 
 uint64_t kernel_lost_total(struct fnguardd *d)
 {
-	return d->bpf ? bpf_backend_counter(d->bpf, FNG_CNT_RINGBUF_FULL) : 0;
+	return d->bpf ? enforcer_counter(d->bpf, FNG_CNT_RINGBUF_FULL) : 0;
 }

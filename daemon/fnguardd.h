@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#include "bpf_backend.h"
+#include "enforcer.h"
 #include "cgroup.h"
 #include "env_microvm.h"
 #include "fnguard/v1/agent.pb-c.h"
@@ -73,7 +73,7 @@ struct env {
 	bool cold;	      /* no invocation has run here yet */
 	uint64_t invocations;
 	struct fng_cgroup cg;
-	struct bpf_env benv;
+	struct enforce_env benv;
 	pid_t pid; /* the agent (process), QEMU (microvm) */
 	struct watch ctl;
 	struct wire_decoder dec;
@@ -155,7 +155,7 @@ struct fnguardd {
 	int64_t started_mono;
 	char host[256];
 	struct hub *hub;
-	struct bpf_backend *bpf;
+	struct enforcer *bpf;
 	bool bpf_pinned;
 	struct uid_range uids; /* the environments' uids and gids (uid_range) */
 	struct microvm_state microvm; /* the accelerator, what the VMM's jail holds */

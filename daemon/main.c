@@ -94,7 +94,7 @@ static void kernel_report_losses(struct fnguardd *d)
 	}
 	/* The kprobe core skipped the module's handler: calls that ran undecided. Never silent. */
 	if (d->bpf) {
-		uint64_t missed = bpf_backend_counter(d->bpf, FNGUARD_CNT_PROBE_MISSED);
+		uint64_t missed = enforcer_counter(d->bpf, FNGUARD_CNT_PROBE_MISSED);
 
 		if (missed > d->probes_missed) {
 			log_warnx("kmod: %llu call(s) were NOT checked: the module's probes were "
@@ -133,7 +133,7 @@ static void kernel_event(const struct fng_event *ev, void *ctx)
 
 static void kev_event(struct watch *w, uint32_t events)
 {
-	bpf_backend_events_read(watch_daemon(w)->bpf, 0);
+	enforcer_events_read(watch_daemon(w)->bpf, 0);
 }
 
 /* ------------------------------------------------------------------ start-up */
@@ -236,12 +236,12 @@ static int start(struct fnguardd *d)
 	if (st->cgroup_net.ok || st->bpf_lsm.ok) {
 		int mode = st->bpf_lsm.ok ? BPF_LSM_PROGS : st->kmod.ok ? BPF_LSM_KMOD : BPF_LSM_NONE;
 
-		err = bpf_backend_open(&d->bpf, mode, kernel_event, d);
+		err = enforcer_open(&d->bpf, mode, kernel_event, d);
 		if (err) {
 			log_warnx("cannot load the BPF programs: %s", strerror(-err));
 			return err;
 		}
-		d->kev_watch.fd = bpf_backend_events_fd(d->bpf);
+		d->kev_watch.fd = enforcer_events_fd(d->bpf);
 		d->kev_watch.fn = kev_event;
 		if (loop_add(&d->loop, &d->kev_watch, EPOLLIN))
 			fatal("epoll");
@@ -266,8 +266,8 @@ static int start(struct fnguardd *d)
 				  n);
 	}
 	if (d->bpf) {
-		bpf_backend_unpin(d->cfg.pin_dir);
-		if (bpffs_ready(d->cfg.pin_dir) && !bpf_backend_pin(d->bpf, d->cfg.pin_dir))
+		enforcer_unpin(d->cfg.pin_dir);
+		if (bpffs_ready(d->cfg.pin_dir) && !enforcer_pin(d->bpf, d->cfg.pin_dir))
 			d->bpf_pinned = true;
 		else
 			log_warnx("%s: enforcement is not pinned: it ends if the daemon is killed "
@@ -297,8 +297,8 @@ static void stop(struct fnguardd *d)
 	control_close(d);
 	if (d->bpf) {
 		if (d->bpf_pinned)
-			bpf_backend_unpin(d->cfg.pin_dir);
-		bpf_backend_close(d->bpf);
+			enforcer_unpin(d->cfg.pin_dir);
+		enforcer_close(d->bpf);
 		d->bpf = NULL;
 	}
 	while (d->fns) {

@@ -244,7 +244,7 @@ static void env_run(struct env *e, struct inv *inv)
 	/* children: deny counts execs from the handler's start: this invocation's handler is
 	 * the environment's first exec again. */
 	if (e->benv.policy_id)
-		bpf_backend_env_reset_execs(e->d->bpf, &e->benv);
+		enforcer_env_reset_execs(e->d->bpf, &e->benv);
 	env_emit_state(e, FNGUARD__V1__ENV_PHASE__ENV_PHASE_BUSY, "");
 	clock_gettime(CLOCK_REALTIME, &now);
 	ai.invocation = inv->id;

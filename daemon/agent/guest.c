@@ -30,7 +30,7 @@
 #include <sys/utsname.h>
 
 #include "agent.h"
-#include "bpf_backend.h"
+#include "enforcer.h"
 #include "cgroup.h"
 #include "confine.h"
 #include "fnguard/v1/agent.pb-c.h"
@@ -53,7 +53,7 @@ struct guest {
 	struct fng_policy *policy;
 	struct confine cf; /* plan, backend (cf.bpf), the policy in force */
 	struct fng_cgroup cg;
-	struct bpf_env env;
+	struct enforce_env env;
 	const char *invocation; /* for denials read now */
 	/* The failed step, and its error: why[] when set, else strerror(-err). */
 	const char *step;
@@ -294,7 +294,7 @@ static void events_ready(void *ctx, const char *invocation)
 	struct guest *g = ctx;
 
 	g->invocation = invocation;
-	bpf_backend_events_read(g->cf.bpf, 0);
+	enforcer_events_read(g->cf.bpf, 0);
 	g->invocation = NULL;
 }
 
@@ -302,7 +302,7 @@ static void events_ready(void *ctx, const char *invocation)
 static void invocation_starts(void *ctx)
 {
 	struct guest *g = ctx;
-	int err = bpf_backend_env_reset_execs(g->cf.bpf, &g->env);
+	int err = enforcer_env_reset_execs(g->cf.bpf, &g->env);
 
 	/* Fails closed: the handler's exec is then counted as a child's. */
 	if (err)
@@ -421,7 +421,7 @@ int main(void)
 	    .uid = GUEST_UID,
 	    .gid = GUEST_GID,
 	    .tmp_size = g.policy->limits.tmp_size_bytes,
-	    .events_fd = g.cf.bpf ? bpf_backend_events_fd(g.cf.bpf) : -1,
+	    .events_fd = g.cf.bpf ? enforcer_events_fd(g.cf.bpf) : -1,
 	    .events_fn = g.cf.bpf ? events_ready : NULL,
 	    .start_fn = g.cf.bpf ? invocation_starts : NULL,
 	    .hook_ctx = &g,

@@ -194,11 +194,11 @@ void env_process_destroy(struct env *e)
 			log_warnx("env %s: %d process(es) survived SIGKILL", e->id, left);
 	}
 	if (e->benv.cgroup_id) {
-		bpf_backend_env_remove(d->bpf, &e->benv);
+		enforcer_env_remove(d->bpf, &e->benv);
 		if (d->bpf_pinned) {
 			snprintf(path, sizeof(path), "%s/env-%llu", d->cfg.pin_dir,
 				 (unsigned long long)e->cg.id);
-			bpf_backend_unpin(path);
+			enforcer_unpin(path);
 		}
 	}
 	env_reap(e);

@@ -58,7 +58,7 @@ static int step_backend(struct confine *c)
 
 	if (!c->plan.bpf || c->bpf)
 		return 0;
-	err = bpf_backend_open(&c->bpf, c->plan.lsm_mode, c->on_event, c->event_ctx);
+	err = enforcer_open(&c->bpf, c->plan.lsm_mode, c->on_event, c->event_ctx);
 	c->bpf_owned = !err;
 	return err;
 }
@@ -73,7 +73,7 @@ static int step_install(struct confine *c)
 	c->env->cgroup_id = c->cg->id;
 	/* Only while installing: the caller owns the fd, and closes it. */
 	c->env->root_fd = c->root_fd;
-	err = bpf_backend_env_install(c->bpf, c->env, c->policy, c->plan.bpf_sections);
+	err = enforcer_env_install(c->bpf, c->env, c->policy, c->plan.bpf_sections);
 	c->env->root_fd = 0;
 	return err;
 }
@@ -82,7 +82,7 @@ static int step_pin(struct confine *c)
 {
 	if (!c->plan.bpf || !c->pin_dir)
 		return 0;
-	return bpf_backend_env_pin(c->bpf, c->env, c->pin_dir);
+	return enforcer_env_pin(c->bpf, c->env, c->pin_dir);
 }
 
 static int step_enter(struct confine *c)
@@ -168,11 +168,11 @@ void confine_counters(struct confine *c, struct confine_counters *n)
 	memset(n, 0, sizeof(*n));
 	if (!c->bpf)
 		return;
-	bpf_backend_events_read(c->bpf, 0);
-	n->lost = bpf_backend_counter(c->bpf, FNG_CNT_RINGBUF_FULL);
-	n->map_fail = bpf_backend_counter(c->bpf, FNG_CNT_MAP_FAIL);
-	n->too_deep = bpf_backend_counter(c->bpf, FNG_CNT_PATH_TOO_DEEP);
-	n->missed = bpf_backend_counter(c->bpf, FNGUARD_CNT_PROBE_MISSED);
+	enforcer_events_read(c->bpf, 0);
+	n->lost = enforcer_counter(c->bpf, FNG_CNT_RINGBUF_FULL);
+	n->map_fail = enforcer_counter(c->bpf, FNG_CNT_MAP_FAIL);
+	n->too_deep = enforcer_counter(c->bpf, FNG_CNT_PATH_TOO_DEEP);
+	n->missed = enforcer_counter(c->bpf, FNGUARD_CNT_PROBE_MISSED);
 }
 
 int confine_kill(struct confine *c)
@@ -183,9 +183,9 @@ int confine_kill(struct confine *c)
 void confine_end(struct confine *c)
 {
 	if (c->bpf) {
-		bpf_backend_env_remove(c->bpf, c->env);
+		enforcer_env_remove(c->bpf, c->env);
 		if (c->bpf_owned)
-			bpf_backend_close(c->bpf);
+			enforcer_close(c->bpf);
 		c->bpf = NULL;
 		c->bpf_owned = false;
 	}

@@ -23,7 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "bpf_backend.h"
+#include "enforcer.h"
 #include "cgroup.h"
 #include "plan.h"
 #include "policy.h"
@@ -58,11 +58,11 @@ struct confine {
 	uint32_t pids;		 /* CONFINE_LIMITS; 0: unlimited */
 	uint64_t memory_bytes;
 	uint32_t cpus;
-	struct bpf_backend *bpf; /* the caller's object, or NULL: CONFINE_BACKEND loads one */
+	struct enforcer *bpf; /* the caller's object, or NULL: CONFINE_BACKEND loads one */
 	bpf_event_fn on_event;	 /* for an object loaded here */
 	void *event_ctx;
-	struct bpf_env *env; /* the caller's storage for the environment's BPF state */
-	int root_fd;	     /* > 0: rule paths resolve in this root (bpf_env.root_fd) */
+	struct enforce_env *env; /* the caller's storage for the environment's BPF state */
+	int root_fd;	     /* > 0: rule paths resolve in this root (enforce_env.root_fd) */
 	const char *pin_dir; /* CONFINE_PIN pins the environment's links here; NULL: not pinned */
 	int sock;	     /* CONFINE_SECCOMP sends the notification fd here */
 

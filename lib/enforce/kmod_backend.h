@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The kmod backend: the kernel module's half of an enforcement object opened with
- * BPF_LSM_KMOD (bpf_backend.h), which hands it the files, exec and family sections. It talks
+ * BPF_LSM_KMOD (enforcer.h), which hands it the files, exec and family sections. It talks
  * to the module through its client (kmod_client.h) and keeps what the module itself does not:
  * which environments are this object's (the module's events group carries every
  * environment's events, another fnguard run's too; only these are passed on), and the

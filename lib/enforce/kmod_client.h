@@ -5,7 +5,7 @@
  * refuses raw sockets while egress is restricted) on kernels where 'bpf' is not an active LSM;
  * egress rules stay with the cgroup BPF programs.
  *
- * Used by the kmod backend (kmod_backend.h), which bpf_backend_open(..., BPF_LSM_KMOD, ...)
+ * Used by the kmod backend (kmod_backend.h), which enforcer_open(..., BPF_LSM_KMOD, ...)
  * hands these sections to.
  */
 #ifndef FNGUARD_KMOD_CLIENT_H

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "kernel_support.h"
-#include "bpf_backend.h"
+#include "enforcer.h"
 #include "plan.h"
 #include "seccomp_notify.h"
 

@@ -17,11 +17,11 @@ struct enforce_plan {
 	unsigned missing;      /* FNG_SEC_* the policy needs and this kernel cannot enforce */
 	bool lsm;	       /* the BPF LSM programs are used */
 	bool kmod;	       /* the fnguard module decides files, exec and families */
-	int lsm_mode;	       /* BPF_LSM_* for bpf_backend_open() */
+	int lsm_mode;	       /* BPF_LSM_* for enforcer_open() */
 	unsigned socket_rules; /* FNG_SECCOMP_*: socket rules seccomp enforces instead */
 	bool seccomp;	       /* a seccomp filter is loaded in the confined process */
 	bool bpf;	       /* the BPF object is needed at all */
-	unsigned bpf_sections; /* sections to pass to bpf_backend_env_install() */
+	unsigned bpf_sections; /* sections to pass to enforcer_env_install() */
 };
 
 /* Plan @p with @backend ("auto", "bpf-lsm" or "kmod"). */

@@ -526,7 +526,7 @@ check "events: the daemon hangs up mid-stream, exit 1" \
 fake --hold "$tmp/ev1.bin"
 "$bin" events --follow --socket "$sock" >"$tmp/out" 2>"$tmp/err" &
 pid=$!
-for _ in $(seq 100); do [ -s "$tmp/out" ] && break; sleep 0.05; done
+for _ in $(seq 400); do [ -s "$tmp/out" ] && break; sleep 0.05; done
 kill -INT "$pid"
 wait "$pid"
 rc=$?

@@ -80,7 +80,7 @@ static void test_step_names(void **state)
 static void test_failed_step_stops(void **state)
 {
 	struct fng_cgroup cg = {.fd = -1};
-	struct bpf_env env = {.cgroup_fd = 1234};
+	struct enforce_env env = {.cgroup_fd = 1234};
 	struct told t = {0};
 	char name[700];
 	struct confine c = {
@@ -91,7 +91,7 @@ static void test_failed_step_stops(void **state)
 	    .unenforced = count_unenforced,
 	    .ctx = &t,
 	    /* Never dereferenced unless a step after the failed one ran (it would crash). */
-	    .bpf = (struct bpf_backend *)(uintptr_t)1,
+	    .bpf = (struct enforcer *)(uintptr_t)1,
 	    .env = &env,
 	    .sock = -1,
 	};

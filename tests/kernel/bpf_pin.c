@@ -11,7 +11,7 @@
 #include <linux/types.h>
 
 #include "kernel_support.h"
-#include "bpf_backend.h"
+#include "enforcer.h"
 #include "cgroup.h"
 #include "policy.h"
 #include "tap.h"
@@ -56,15 +56,15 @@ static void installer(struct fng_cgroup *cg, int ready)
 {
 	struct policy_diags d;
 	struct fng_policy *p = NULL;
-	struct bpf_backend *b = NULL;
-	struct bpf_env env = {.cgroup_fd = cg->fd, .cgroup_id = cg->id};
+	struct enforcer *b = NULL;
+	struct enforce_env env = {.cgroup_fd = cg->fd, .cgroup_id = cg->id};
 	char ok = 0;
 
 	policy_diags_init(&d);
 	if (policy_load_buffer("pin-test", policy_yaml, sizeof(policy_yaml) - 1, NULL, &p, &d) ||
-	    bpf_backend_open(&b, true, NULL, NULL) ||
-	    bpf_backend_env_install(b, &env, p, FNG_SEC_FILES | FNG_SEC_EXEC | FNG_SEC_EGRESS) ||
-	    bpf_backend_pin(b, PIN_DIR) || bpf_backend_env_pin(b, &env, PIN_DIR))
+	    enforcer_open(&b, true, NULL, NULL) ||
+	    enforcer_env_install(b, &env, p, FNG_SEC_FILES | FNG_SEC_EXEC | FNG_SEC_EGRESS) ||
+	    enforcer_pin(b, PIN_DIR) || enforcer_env_pin(b, &env, PIN_DIR))
 		ok = 0;
 	else
 		ok = 1;
@@ -101,7 +101,7 @@ int main(void)
 		  "after the installer died, a denied connect in the environment still fails");
 	tap_check(cgtest_run(NULL, try_open, NULL) == 0, "outside the environment the open works");
 
-	tap_check(bpf_backend_unpin(PIN_DIR) == 0, "pins removed");
+	tap_check(enforcer_unpin(PIN_DIR) == 0, "pins removed");
 	tap_check(access(PIN_DIR, F_OK) != 0, "nothing left under the pin directory");
 	tap_check(cgtest_run(cg.path, try_open, NULL) == 0,
 		  "with the pins gone the same open in the cgroup works");

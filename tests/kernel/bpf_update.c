@@ -11,7 +11,7 @@
 #include <linux/types.h>
 
 #include "kernel_support.h"
-#include "bpf_backend.h"
+#include "enforcer.h"
 #include "cgroup.h"
 #include "policy.h"
 #include "tap.h"
@@ -69,8 +69,8 @@ int main(void)
 {
 	struct fng_cgroup cg = {.fd = -1};
 	struct fng_policy *a = load("a", policy_a), *b = load("b", policy_b);
-	struct bpf_backend *be = NULL;
-	struct bpf_env env = {0};
+	struct enforcer *be = NULL;
+	struct enforce_env env = {0};
 	volatile long *shared;
 	int err, swaps = 0, status;
 	pid_t pid;
@@ -81,12 +81,12 @@ int main(void)
 	close(open("/tmp/fng-upd/x", O_CREAT | O_WRONLY, 0644));
 	tap_check(a && b, "both policies compile");
 	tap_check(cgroup_env_create("upd-test", &cg) == 0, "environment cgroup created");
-	tap_check(bpf_backend_open(&be, true, NULL, NULL) == 0, "backend loaded");
+	tap_check(enforcer_open(&be, true, NULL, NULL) == 0, "backend loaded");
 	if (!a || !b || !be)
 		return tap_done();
 	env.cgroup_fd = cg.fd;
 	env.cgroup_id = cg.id;
-	tap_check(bpf_backend_env_install(be, &env, a, FNG_SEC_FILES | FNG_SEC_EXEC) == 0,
+	tap_check(enforcer_env_install(be, &env, a, FNG_SEC_FILES | FNG_SEC_EXEC) == 0,
 		  "policy A installed");
 	tap_check(cgtest_run(cg.path, try_y, NULL) == 0, "A: y is readable");
 
@@ -104,7 +104,7 @@ int main(void)
 		_exit(0);
 	}
 	for (int i = 0; i < 200; i++) {
-		err = bpf_backend_env_install(be, &env, i % 2 ? a : b, FNG_SEC_FILES | FNG_SEC_EXEC);
+		err = enforcer_env_install(be, &env, i % 2 ? a : b, FNG_SEC_FILES | FNG_SEC_EXEC);
 		if (err)
 			break;
 		swaps++;
@@ -119,13 +119,13 @@ int main(void)
 	/* The last install (i = 199) was A. */
 	tap_check(cgtest_run(cg.path, try_x, NULL) == EACCES,
 		  "after the swaps A is in force: x denied by its tree rule");
-	err = bpf_backend_env_install(be, &env, b, FNG_SEC_FILES | FNG_SEC_EXEC);
+	err = enforcer_env_install(be, &env, b, FNG_SEC_FILES | FNG_SEC_EXEC);
 	tap_check(err == 0 && cgtest_run(cg.path, try_x, NULL) == 0,
 		  "B in force: x readable (no rule of A left behind)");
-	tap_check(bpf_backend_env_remove(be, &env) == 0, "environment removed");
+	tap_check(enforcer_env_remove(be, &env) == 0, "environment removed");
 	tap_check(cgtest_run(cg.path, (int (*)(void *))open_errno, "/tmp/fng-upd/z") == 0,
 		  "after removal nothing is denied");
-	bpf_backend_close(be);
+	enforcer_close(be);
 	cgroup_env_destroy(&cg);
 	policy_free(a);
 	policy_free(b);

@@ -27,7 +27,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-#include "bpf_backend.h"
+#include "enforcer.h"
 #include "cgroup.h"
 #include "confine.h"
 #include "event_json.h"
@@ -56,7 +56,7 @@ struct run {
 	int write_errors;
 	struct confine cf;
 	struct fng_cgroup cg;
-	struct bpf_env env;
+	struct enforce_env env;
 	char name[64]; /* the cgroup's */
 	int sv[2], errpipe[2], notify_fd, sfd, efd, status;
 	pid_t pid;
@@ -344,7 +344,7 @@ static int run_supervise(struct run *r)
 	}
 	if (r->cf.bpf) {
 		ev.data.u32 = 3;
-		epoll_ctl(r->efd, EPOLL_CTL_ADD, bpf_backend_events_fd(r->cf.bpf), &ev);
+		epoll_ctl(r->efd, EPOLL_CTL_ADD, enforcer_events_fd(r->cf.bpf), &ev);
 	}
 	while (!child_done) {
 		struct epoll_event evs[4];
@@ -368,7 +368,7 @@ static int run_supervise(struct run *r)
 					on_event(&e, r);
 				}
 			} else if (evs[i].data.u32 == 3) {
-				bpf_backend_events_read(r->cf.bpf, 0);
+				enforcer_events_read(r->cf.bpf, 0);
 			}
 		}
 	}

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The bpf-lsm backend: one loaded enforcement object (the bpf/ programs, linked) serving any number of
- * environments. An environment is a cgroup; its policy is installed under a policy id and
- * switched in with one map update (see kmod/uapi/fnguard_abi.h), so updates are atomic.
- * Opened with BPF_LSM_KMOD, the object hands the files, exec and family sections to the kernel
+ * The enforcer: one loaded enforcement object (the bpf/ programs, linked) serving any number
+ * of environments, whichever backend holds the file, exec and family sections. An environment
+ * is a cgroup; its policy is installed under a policy id and switched in with one map update
+ * (see kmod/uapi/fnguard_abi.h), so updates are atomic. Opened with BPF_LSM_PROGS, the BPF LSM
+ * programs enforce those sections; with BPF_LSM_KMOD, the object hands them to the kernel
  * module (kmod_backend.h) and keeps the cgroup programs, the environments map and its events.
  */
-#ifndef FNGUARD_BPF_BACKEND_H
-#define FNGUARD_BPF_BACKEND_H
+#ifndef FNGUARD_ENFORCER_H
+#define FNGUARD_ENFORCER_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -16,9 +17,9 @@
 #include "fnguard_abi.h"
 #include "policy.h"
 
-struct bpf_backend;
+struct enforcer;
 
-struct bpf_env {
+struct enforce_env {
 	uint64_t cgroup_id;
 	int cgroup_fd;
 	uint32_t policy_id;	/* 0: nothing installed */
@@ -30,7 +31,7 @@ struct bpf_env {
 /* Called for every event read from the ring buffer. */
 typedef void (*bpf_event_fn)(const struct fng_event *e, void *ctx);
 
-/* Who decides files, exec and socket families (bpf_backend_open's @mode). */
+/* Who decides files, exec and socket families (enforcer_open's @mode). */
 enum {
 	BPF_LSM_NONE = 0,  /* nobody: only the cgroup network programs run */
 	BPF_LSM_PROGS = 1, /* the BPF LSM programs of the object */
@@ -38,34 +39,34 @@ enum {
 };
 
 /* Load the object; with BPF_LSM_KMOD also connect to the module. */
-int bpf_backend_open(struct bpf_backend **out, int mode, bpf_event_fn fn, void *ctx);
-void bpf_backend_close(struct bpf_backend *b);
+int enforcer_open(struct enforcer **out, int mode, bpf_event_fn fn, void *ctx);
+void enforcer_close(struct enforcer *b);
 
 /* Install @p for @env (first call), or replace the policy in force atomically. @sections
  * (FNG_SEC_* of policy.h) says which sections to enforce; the others are left open. */
-int bpf_backend_env_install(struct bpf_backend *b, struct bpf_env *env,
+int enforcer_env_install(struct enforcer *b, struct enforce_env *env,
 			    const struct fng_policy *p, unsigned sections);
 /* Remove the environment's policy and detach its programs. */
-int bpf_backend_env_remove(struct bpf_backend *b, struct bpf_env *env);
+int enforcer_env_remove(struct enforcer *b, struct enforce_env *env);
 
 /* children: deny counts execs from the handler's start; a daemon that runs one handler per
  * invocation in a warm environment starts the count again before each. */
-int bpf_backend_env_reset_execs(struct bpf_backend *b, const struct bpf_env *env);
+int enforcer_env_reset_execs(struct enforcer *b, const struct enforce_env *env);
 
 /*
  * Pinning, so enforcement survives the process that installed it (a daemon killed with
- * SIGKILL): bpf_backend_pin() pins the maps and the LSM links under DIR (a directory on bpffs),
- * bpf_backend_env_pin() an environment's cgroup links under DIR/env-<cgroup id>/. Whatever is
- * pinned stays in force until bpf_backend_unpin(DIR) removes it (or the cgroup goes away).
+ * SIGKILL): enforcer_pin() pins the maps and the LSM links under DIR (a directory on bpffs),
+ * enforcer_env_pin() an environment's cgroup links under DIR/env-<cgroup id>/. Whatever is
+ * pinned stays in force until enforcer_unpin(DIR) removes it (or the cgroup goes away).
  */
-int bpf_backend_pin(struct bpf_backend *b, const char *dir);
-int bpf_backend_env_pin(struct bpf_backend *b, const struct bpf_env *env, const char *dir);
-int bpf_backend_unpin(const char *dir);
+int enforcer_pin(struct enforcer *b, const char *dir);
+int enforcer_env_pin(struct enforcer *b, const struct enforce_env *env, const char *dir);
+int enforcer_unpin(const char *dir);
 
 /* The ring buffer's epoll fd, and reading what is there (calls the event function). */
-int bpf_backend_events_fd(struct bpf_backend *b);
-int bpf_backend_events_read(struct bpf_backend *b, int timeout_ms);
+int enforcer_events_fd(struct enforcer *b);
+int enforcer_events_read(struct enforcer *b, int timeout_ms);
 /* Sum of a per-CPU failure counter (enum fng_counter). */
-uint64_t bpf_backend_counter(struct bpf_backend *b, unsigned which);
+uint64_t enforcer_counter(struct enforcer *b, unsigned which);
 
 #endif

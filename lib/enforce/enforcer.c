@@ -12,7 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "bpf_backend.h"
+#include "enforcer.h"
 #include "fsutil.h"
 #include "bpf_files.h"
 #include "bpf_net.h"
@@ -20,7 +20,7 @@
 #include "log.h"
 #include "fnguard.skel.h"
 
-struct bpf_backend {
+struct enforcer {
 	struct fnguard *skel;
 	bool lsm;
 	uint32_t next_policy_id;
@@ -37,7 +37,7 @@ struct bpf_backend {
 
 static int on_event(void *ctx, void *data, size_t len)
 {
-	struct bpf_backend *b = ctx;
+	struct enforcer *b = ctx;
 
 	if (len >= sizeof(struct fng_event) && b->fn)
 		b->fn(data, b->ctx);
@@ -45,7 +45,7 @@ static int on_event(void *ctx, void *data, size_t len)
 }
 
 /* Module mode: connect (kmod_backend.h), and one epoll fd for both event sources. */
-static int kmod_open(struct bpf_backend *b)
+static int kmod_open(struct enforcer *b)
 {
 	struct epoll_event ev = {.events = EPOLLIN};
 	int err = kmod_backend_open(&b->kmod, b->fn, b->ctx);
@@ -61,9 +61,9 @@ static int kmod_open(struct bpf_backend *b)
 	return 0;
 }
 
-int bpf_backend_open(struct bpf_backend **out, int mode, bpf_event_fn fn, void *ctx)
+int enforcer_open(struct enforcer **out, int mode, bpf_event_fn fn, void *ctx)
 {
-	struct bpf_backend *b = calloc(1, sizeof(*b));
+	struct enforcer *b = calloc(1, sizeof(*b));
 	struct bpf_program *prog;
 	bool lsm = mode == BPF_LSM_PROGS;
 	int err;
@@ -136,11 +136,11 @@ int bpf_backend_open(struct bpf_backend **out, int mode, bpf_event_fn fn, void *
 	*out = b;
 	return 0;
 fail:
-	bpf_backend_close(b);
+	enforcer_close(b);
 	return err;
 }
 
-void bpf_backend_close(struct bpf_backend *b)
+void enforcer_close(struct enforcer *b)
 {
 	if (!b)
 		return;
@@ -197,7 +197,7 @@ static void bpf_wait_decisions(void)
 	usleep(100 * 1000);
 }
 
-static void policy_tables_clear(struct bpf_backend *b, uint32_t policy_id)
+static void policy_tables_clear(struct enforcer *b, uint32_t policy_id)
 {
 	struct fng_policy_conf empty = {0};
 
@@ -208,7 +208,7 @@ static void policy_tables_clear(struct bpf_backend *b, uint32_t policy_id)
 }
 
 /* A free policy id: ids are never reused while their entries may still be read. */
-static uint32_t policy_id_alloc(struct bpf_backend *b)
+static uint32_t policy_id_alloc(struct enforcer *b)
 {
 	int fd = bpf_map__fd(b->skel->maps.fng_policies);
 
@@ -223,7 +223,7 @@ static uint32_t policy_id_alloc(struct bpf_backend *b)
 	return 0;
 }
 
-static int env_attach(struct bpf_backend *b, struct bpf_env *env)
+static int env_attach(struct enforcer *b, struct enforce_env *env)
 {
 	struct bpf_program *progs[6] = {
 		b->skel->progs.fng_connect4, b->skel->progs.fng_connect6,
@@ -246,7 +246,7 @@ static int env_attach(struct bpf_backend *b, struct bpf_env *env)
 	return 0;
 }
 
-int bpf_backend_env_install(struct bpf_backend *b, struct bpf_env *env,
+int enforcer_env_install(struct enforcer *b, struct enforce_env *env,
 			    const struct fng_policy *p, unsigned sections)
 {
 	struct fng_policy_conf conf;
@@ -314,7 +314,7 @@ undo:
 	return err;
 }
 
-int bpf_backend_env_remove(struct bpf_backend *b, struct bpf_env *env)
+int enforcer_env_remove(struct enforcer *b, struct enforce_env *env)
 {
 	int err = 0;
 
@@ -335,12 +335,12 @@ int bpf_backend_env_remove(struct bpf_backend *b, struct bpf_env *env)
 	return err;
 }
 
-int bpf_backend_events_fd(struct bpf_backend *b)
+int enforcer_events_fd(struct enforcer *b)
 {
 	return b->kmod ? b->epfd : ring_buffer__epoll_fd(b->rb);
 }
 
-int bpf_backend_events_read(struct bpf_backend *b, int timeout_ms)
+int enforcer_events_read(struct enforcer *b, int timeout_ms)
 {
 	int n;
 
@@ -356,7 +356,7 @@ int bpf_backend_events_read(struct bpf_backend *b, int timeout_ms)
 	return n == -EINTR ? 0 : n;
 }
 
-uint64_t bpf_backend_counter(struct bpf_backend *b, unsigned which)
+uint64_t enforcer_counter(struct enforcer *b, unsigned which)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	uint64_t sum = 0, *vals;
@@ -375,7 +375,7 @@ uint64_t bpf_backend_counter(struct bpf_backend *b, unsigned which)
 	return sum;
 }
 
-int bpf_backend_pin(struct bpf_backend *b, const char *dir)
+int enforcer_pin(struct enforcer *b, const char *dir)
 {
 	char path[600];
 	int err;
@@ -402,7 +402,7 @@ int bpf_backend_pin(struct bpf_backend *b, const char *dir)
 	return 0;
 }
 
-int bpf_backend_env_pin(struct bpf_backend *b, const struct bpf_env *env, const char *dir)
+int enforcer_env_pin(struct enforcer *b, const struct enforce_env *env, const char *dir)
 {
 	char path[600];
 	int err;
@@ -426,7 +426,7 @@ int bpf_backend_env_pin(struct bpf_backend *b, const struct bpf_env *env, const 
 }
 
 /* Remove a pinned tree (bpffs directories hold only pins and directories). */
-int bpf_backend_unpin(const char *dir)
+int enforcer_unpin(const char *dir)
 {
 	struct dirent *de;
 	char path[1024];
@@ -447,7 +447,7 @@ int bpf_backend_unpin(const char *dir)
 			unsigned long long id;
 			char end;
 
-			err = bpf_backend_unpin(path) ?: err;
+			err = enforcer_unpin(path) ?: err;
 			/* An environment's policy in the module is left behind the same way. */
 			if (sscanf(de->d_name, "env-%llu%c", &id, &end) == 1)
 				kmod_env_remove_oneshot(id);
@@ -461,7 +461,7 @@ int bpf_backend_unpin(const char *dir)
 	return err;
 }
 
-int bpf_backend_env_reset_execs(struct bpf_backend *b, const struct bpf_env *env)
+int enforcer_env_reset_execs(struct enforcer *b, const struct enforce_env *env)
 {
 	int fd = bpf_map__fd(b->skel->maps.fng_envs);
 	struct fng_env v;
