@@ -17,6 +17,7 @@
 #include "confine.h"
 #include "env_spawn.h"
 #include "fnguardd.h"
+#include "log.h"
 
 /* The cgroup and limits steps of the confinement (confine.h): the daemon makes the cgroup. */
 int env_cgroup_make(struct env *e, uint32_t pids, uint64_t memory_bytes, uint32_t cpus,
@@ -91,8 +92,18 @@ int env_id_parse(const char *name, unsigned long long *seq, int *pid)
 	return sscanf(name, "env-%llu-%d", seq, pid) == 2 ? 0 : -EINVAL;
 }
 
-void env_reap(struct env *e)
+void env_kill(struct env *e)
 {
+	if (e->pid > 0)
+		kill(e->pid, SIGKILL);
+	if (e->cg.fd >= 0 && e->cg.path[0]) {
+		int left = cgroup_kill_all(&e->cg);
+
+		if (left > 0)
+			log_warnx("env %s: %d process(es) survived SIGKILL", e->id, left);
+	}
+	/* Reaped before its cgroup goes: newer kernels keep an unreaped task's cgroup busy.
+	 * It got SIGKILL and has nothing to wait for, so the wait is short (bounded). */
 	for (int i = 0; e->pid > 0 && i < 300; i++) {
 		pid_t r = waitpid(e->pid, NULL, WNOHANG);
 

@@ -18,9 +18,10 @@ int env_cgroup_make(struct env *e, uint32_t pids, uint64_t memory_bytes, uint32_
 int env_spawn(struct env *e, uint64_t ns_flags, void (*child)(struct env *e, void *arg), void *arg,
 	      char *why, size_t whylen);
 
-/* Waits (bounded, 3 s) for e->pid, killed already, and reaps it: newer kernels keep an
- * unreaped task's cgroup busy, so this comes before the cgroup is removed. e->pid is 0 after. */
-void env_reap(struct env *e);
+/* The first step of ending an environment, of either kind: SIGKILL to its first process
+ * (e->pid) and to everything in its cgroup, then e->pid reaped (waiting at most 3 s; 0 after),
+ * so that its cgroup can be removed. */
+void env_kill(struct env *e);
 
 /* An environment's id, "env-SEQ-PID" (also its cgroup's name; SEQ 0 is the KVM probe's):
  * made in one place, read in one place (envs_cleanup_stale). env_id_parse() is 0 when @name

@@ -24,7 +24,6 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
-#include <sys/wait.h>
 
 #include "agent.h"
 #include "channel.h"
@@ -161,9 +160,7 @@ static void env_stop(struct env *e, Fnguard__V1__EnvPhase phase, const char *rea
 		close(e->timer.fd);
 		e->timer.fd = -1;
 	}
-	env_ops(e)->destroy(e);
-	if (e->pid > 0 && waitpid(e->pid, NULL, WNOHANG) == e->pid)
-		e->pid = 0;
+	env_ops(e)->destroy(e); /* env_kill(): its first process is reaped */
 	env_report_refused(e);
 	env_emit_state(e, phase, reason);
 	log_debug("env %s %s: %s", e->id, telemetry_env_phase_name(phase), reason);
@@ -175,7 +172,6 @@ static void env_stop(struct env *e, Fnguard__V1__EnvPhase phase, const char *rea
 	}
 	fn->n_envs--;
 	e->d->n_envs--;
-	/* A zombie agent is reaped by the SIGCHLD handler (main.c). */
 	env_free(e);
 	/* An environment that could not start would fail the same way again at once: what
 	 * waits for one fails now, with the reason, instead of a restart loop. */

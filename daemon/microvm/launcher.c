@@ -236,15 +236,7 @@ void env_microvm_destroy(struct env *e)
 	static const char *const files[] = {"initrd", "vmlinuz", "jail"};
 	bool gone = true;
 
-	if (e->pid > 0)
-		kill(e->pid, SIGKILL);
-	if (e->cg.fd >= 0 && e->cg.path[0]) {
-		int left = cgroup_kill_all(&e->cg);
-
-		if (left > 0)
-			log_warnx("env %s: %d process(es) survived SIGKILL", e->id, left);
-	}
-	env_reap(e);
+	env_kill(e);
 	if (e->cg.path[0])
 		gone = !cgroup_env_destroy(&e->cg);
 	if (e->console.fd >= 0) {

@@ -186,13 +186,8 @@ void env_process_destroy(struct env *e)
 {
 	struct fnguardd *d = e->d;
 	char path[600];
-	int left;
 
-	if (e->cg.fd >= 0 && e->cg.path[0]) {
-		left = cgroup_kill_all(&e->cg);
-		if (left > 0)
-			log_warnx("env %s: %d process(es) survived SIGKILL", e->id, left);
-	}
+	env_kill(e);
 	if (e->benv.cgroup_id) {
 		enforcer_env_remove(d->bpf, &e->benv);
 		if (d->bpf_pinned) {
@@ -201,7 +196,6 @@ void env_process_destroy(struct env *e)
 			enforcer_unpin(path);
 		}
 	}
-	env_reap(e);
 	if (e->cg.path[0] && cgroup_env_destroy(&e->cg)) {
 		if (e->uid)
 			log_warnx("env %s: uid %u stays reserved: its cgroup could not be removed",
