@@ -118,10 +118,16 @@ KDIR       ?= $(if $(KABI),/usr/src/linux-headers-$(KABI)-amd64,/nonexistent)
 .PHONY: all deps demo demo-bench bench-daemon guest-initrd test test-unit test-vm test-one fuzz fuzz-ci \
 	vmlinux module clean bench bench-kmod check-layers check-includes
 all: $(BPF_SKELS) $(OUT)/libfnguard.a $(OUT)/fnguard $(OUT)/fnguardd $(OUT)/guest/fnguard \
-	$(OUT)/guest/fnguardd $(OUT)/guest/fnguard-agent $(VM_BINS) $(DEMO_FILES) module
+	$(OUT)/guest/fnguardd $(OUT)/guest/fnguard-agent $(VM_BINS) $(DEMO_FILES) module \
+	$(OUT)/libexec/fnguard-runtime
 
 deps:
 	$(Q)tools/deps.sh --cache $(CACHE)
+
+# fnguard runtime runs libexec/fnguard-runtime beside it: the script in tools/, which finds the
+# bootstraps in runtimes/ beside itself.
+$(OUT)/libexec/fnguard-runtime: tools/fnguard-runtime
+	$(Q)mkdir -p $(@D) && ln -sfn ../../tools/fnguard-runtime $@
 
 # ---------------------------------------------------------------- BPF
 # .bpf.c -> .tmp.bpf.o -> bpftool gen object (static linking) -> .bpf.o -> .skel.h

@@ -22,7 +22,7 @@ packages=(
 	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libseccomp-dev libyaml-dev libkmod-dev
 	protobuf-c-compiler libprotobuf-c-dev protobuf-compiler libcmocka-dev
 	libclang-rt-14-dev qemu-system-x86 busybox-static cpio kmod xz-utils iproute2 util-linux file
-	dkms
+	dkms mmdebstrap erofs-utils
 )
 
 changed=0
@@ -109,8 +109,16 @@ if [ "$(cat "$cache/abi" 2>/dev/null)" != "$abi" ]; then
 	changed=1
 fi
 
+# The runtimes' root images (docs/runtime.md), from Debian's packages; each is rebuilt only when
+# what it is made from changed.
+runtimes=$(dirname "$0")/fnguard-runtime
+for r in provided python3 nodejs; do
+	out=$("$runtimes" build "$r" --cache "$cache/runtimes") || { echo "$out" >&2; exit 1; }
+	case "$out" in *"up to date"*) ;; *) echo "$out"; changed=1 ;; esac
+done
+
 if [ "$changed" -eq 0 ]; then
-	echo "deps: nothing to do (packages installed, kernel $abi cached in $cache)"
+	echo "deps: nothing to do (packages installed, kernel $abi and the runtimes cached in $cache)"
 else
 	echo "deps: done (kernel $abi cached in $cache)"
 fi

@@ -38,5 +38,6 @@ int cmd_function(int argc, char **argv);
 int cmd_invoke(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_envs(int argc, char **argv);
+int cmd_runtime(int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@ static const struct cmd commands[] = {
     {"invoke", cmd_invoke, "invoke a function and print its response"},
     {"events", cmd_events, "the daemon's telemetry stream: denials, invocations, logs, ..."},
     {"envs", cmd_envs, "the daemon's execution environments"},
+    {"runtime", cmd_runtime, "build and list the runtimes' root images (python3, nodejs, provided)"},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
