@@ -37,7 +37,7 @@ endif
 
 PKGS       := yaml-0.1 libseccomp libbpf libelf zlib libprotobuf-c libnl-genl-3.0 libnl-route-3.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser
 
 WARN       := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -Wmissing-prototypes \
 	      -Wstrict-prototypes -Wvla
@@ -55,7 +55,7 @@ ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) -D_GNU_SOURCE -fno-strict-aliasing \
 	      $(PKG_CFLAGS) -MMD -MP
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 # Guest binaries are static: the test kernel's initramfs has no libc of its own.
-GUEST_LIBS := -static -lbpf -lelf -lz -lseccomp -lyaml -lprotobuf-c -lnl-genl-3 -lnl-3 -lpthread -lm
+GUEST_LIBS := -static -lbpf -lelf -lz -lseccomp -lyaml -lprotobuf-c -lnl-genl-3 -lnl-3 -lhttp_parser -lpthread -lm
 # Except the microVM guest's agent: Debian has no static libkmod, so it is linked dynamically,
 # with libfnguard's libraries (those it uses: --as-needed), and tools/mkguest puts the
 # libraries ldd names, and the loader, in its initramfs.
@@ -209,7 +209,7 @@ $(OUT)/guest/fnguard: $(CLI_OBJS) $(OUT)/libfnguard.a
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(GUEST_LIBS)
 
 # PID 1 of a microVM guest, and its initramfs (needs the kernel cache of 'make deps').
-$(OUT)/guest/fnguard-agent: $(OUT)/obj/daemon/agent/guest.o $(OUT)/obj/daemon/agent/agent.o \
+$(OUT)/guest/fnguard-agent: $(patsubst %.c,$(OUT)/obj/%.o,$(wildcard daemon/agent/*.c)) \
 		$(OUT)/libfnguard.a
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)

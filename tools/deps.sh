@@ -22,7 +22,7 @@ packages=(
 	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libseccomp-dev libyaml-dev libkmod-dev
 	protobuf-c-compiler libprotobuf-c-dev protobuf-compiler libcmocka-dev
 	libclang-rt-14-dev qemu-system-x86 busybox-static cpio kmod xz-utils iproute2 util-linux file
-	dkms mmdebstrap erofs-utils
+	dkms mmdebstrap erofs-utils libhttp-parser-dev curl nodejs
 )
 
 changed=0
