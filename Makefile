@@ -106,7 +106,8 @@ VM_SUITES  := $(patsubst tests/kernel/%.suite,%,$(wildcard tests/kernel/*.suite)
 DEMO_FNS   := $(notdir $(wildcard examples/functions/*))
 DEMO_FILES := $(OUT)/demo/demo.sh $(OUT)/demo/functions/hostile/handler \
 	      $(patsubst %,$(OUT)/demo/functions/%/function.yaml,$(DEMO_FNS)) \
-	      $(patsubst examples/%,$(OUT)/demo/%,$(wildcard examples/functions/*/handler))
+	      $(patsubst examples/%,$(OUT)/demo/%,$(filter-out %.c %/function.yaml,$(shell find examples/functions -type f -not -path '*/__pycache__/*'))) \
+	      $(OUT)/demo/functions/hostile-python/__pycache__/app.cpython-311.pyc
 
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
@@ -275,6 +276,12 @@ $(OUT)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(BPF_SKELS) $(PROTO_H)
 # ---------------------------------------------------------------- demo
 $(OUT)/demo/%: examples/%
 	$(Q)mkdir -p $(@D) && cp -p $< $@
+
+# Imported from its compiled form, checked by hash only (never by reading the source, which
+# its policy denies): Debian's python3, the runtime image's.
+$(OUT)/demo/functions/hostile-python/__pycache__/app.cpython-311.pyc: $(OUT)/demo/functions/hostile-python/app.py
+	$(call msg,PYC,$@)
+	$(Q)/usr/bin/python3 -c 'import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)' $< $@
 
 $(OUT)/demo/functions/hostile/handler: examples/functions/hostile/handler.c
 	$(call msg,CC-GUEST,$@)

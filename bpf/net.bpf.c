@@ -157,6 +157,14 @@ static __always_inline int net_egress(struct bpf_sock_addr *ctx, int family, __u
 	if (in <= 0)
 		return in == 0; /* outside every environment: allow; no valid policy: deny */
 	net_dest(ctx, family, m.key.addr);
+	/* The environment's own Runtime API (127.0.0.1:9001, docs/runtime.md): its runtime must
+	 * reach it whatever loopback says. */
+	if (conf->runtime_api_port && ctx->protocol == IPPROTO_TCP &&
+	    bpf_ntohs((__u16)ctx->user_port) == conf->runtime_api_port &&
+	    ((__u32 *)m.key.addr)[0] == 0 && ((__u32 *)m.key.addr)[1] == 0 &&
+	    ((__u32 *)m.key.addr)[2] == bpf_htonl(0xffff) &&
+	    ((__u32 *)m.key.addr)[3] == bpf_htonl(0x7f000001))
+		return 1;
 	if (net_is_loopback(m.key.addr)) {
 		verdict = conf->loopback;
 		rule_kind = FNG_RULE_LOOPBACK;

@@ -72,6 +72,8 @@ static const struct config_key keys[] = {
     {"microvm_initrd", CFG_PATH, OFF(microvm_initrd),
      .def_text = "guest/microvm-initrd.cpio.gz beside fnguardd",
      .help = "the guest image of microVM environments (make guest-initrd)"},
+    {"runtime_dir", CFG_PATH, OFF(runtime_dir), .def_str = "/var/cache/fnguard/runtimes",
+     .help = "the runtimes' root images (fnguard runtime build NAME)"},
     {"microvm_accel", CFG_ENUM, OFF(microvm_accel), .choices = accel_choices,
      .def = MICROVM_ACCEL_AUTO,
      .help = "auto: KVM if a probe guest runs under it, else TCG (emulation)"},

@@ -69,7 +69,8 @@ struct env {
 	struct fn *fn;
 	enum env_state state;
 	int64_t started_mono; /* CLOCK_MONOTONIC ns */
-	uint64_t init_ns;     /* start to ready */
+	uint64_t init_ns;     /* start to ready, less the runtime's init */
+	uint64_t runtime_init_ns; /* a runtime's start to its first request (AgentReady) */
 	bool cold;	      /* no invocation has run here yet */
 	uint64_t invocations;
 	struct fng_cgroup cg;
@@ -145,6 +146,7 @@ struct fnguardd_config {
 	const char *qemu;	    /* qemu-system-x86_64 */
 	const char *microvm_kernel; /* the guest kernel */
 	const char *microvm_initrd; /* the guest image (make guest-initrd) */
+	const char *runtime_dir;    /* the runtimes' images: runtime_dir/NAME/image.erofs */
 	int microvm_accel;	    /* enum microvm_accel */
 	unsigned microvm_boot_timeout_s; /* 0: by accelerator (MICROVM_BOOT_TIMEOUT_*) */
 };

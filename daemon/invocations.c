@@ -66,6 +66,11 @@ void inv_complete(struct env *e, struct inv *inv, Fnguard__V1__Outcome outcome,
 	rec = telemetry_invocation(t);
 	rec->cold_start = inv->cold;
 	rec->init_ns = inv->cold && e ? e->init_ns : 0;
+	rec->runtime_init_ns = inv->cold && e ? e->runtime_init_ns : 0;
+	if (res && res->error_type && *res->error_type) {
+		rec->error_type = res->error_type;
+		rec->error_message = res->error_message;
+	}
 	rec->duration_ns = inv->start_mono ? (uint64_t)(mono_ns() - inv->start_mono) : 0;
 	if (res && res->duration_ns && res->duration_ns < rec->duration_ns)
 		rec->duration_ns = res->duration_ns;

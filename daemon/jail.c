@@ -109,7 +109,8 @@ int jail_dev_make(const char *root, const char *const *names, size_t n, mode_t m
 	int err;
 
 	snprintf(dev, sizeof(dev), "%s/dev", root);
-	if (mkdir(dev, 0755))
+	/* A runtime's root image has its own (empty) /dev to mount over. */
+	if (mkdir(dev, 0755) && !(own_tmpfs && errno == EEXIST))
 		return -errno;
 	if (own_tmpfs && mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k"))
 		return -errno;

@@ -35,6 +35,7 @@
 #include "fnguardd.h"
 #include "registry.h"
 #include "fsutil.h"
+#include "image.h"
 #include "log.h"
 
 /* NAME@HEXVERSION: the version is any string, a file name must not be. */
@@ -152,6 +153,13 @@ void function_free(struct fn *f)
 		if (root >= 0)
 			close(root);
 	}
+	/* Its microVM images: made by its first environment, they go with its code. */
+	if (f->removed && f->code_dir) {
+		char dir[700];
+
+		microvm_images_dir(f, dir, sizeof(dir));
+		microvm_images_remove_dir(dir);
+	}
 	policy_free(f->policy);
 	free(f->yaml);
 	free(f->code_base);
@@ -245,6 +253,20 @@ static int function_check(struct fn *f, int code_fd, char *why, size_t whylen)
 	if (p->environment.kind == FNG_ENV_MICROVM)
 		return 0;
 	return function_plan(f, why, whylen);
+}
+
+/* A microVM function's images (image.h), made at registration from the copy of its code; a
+ * leftover of an earlier registration under the same name and version goes first. */
+static int function_images(struct fn *f, char *why, size_t whylen)
+{
+	struct microvm_images im;
+	char dir[700];
+
+	if (f->policy->environment.kind != FNG_ENV_MICROVM)
+		return 0;
+	microvm_images_dir(f, dir, sizeof(dir));
+	microvm_images_remove_dir(dir);
+	return microvm_images_get(f, &im, why, whylen);
 }
 
 /*
@@ -373,6 +395,11 @@ static int function_add(struct fnguardd *d, const char *yaml, size_t len, const 
 			err = -errno;
 		if (!err) {
 			tmp[0] = 0;
+			err = function_images(f, why, whylen);
+			if (err) {
+				clientfs_remove_tree(root, stem);
+				goto fail;
+			}
 			err = function_persist(f);
 		}
 		if (err) {

@@ -46,7 +46,9 @@ const struct vmm_syscall vmm_allow[] = {
     {"openat", "the loader opens libraries; QEMU its firmware, kernel, initrd, console log"},
     {"newfstatat", "fstat/stat of the files it opens (glibc's fstat is newfstatat)"},
     {"read", "libraries, firmware, kernel, initrd; eventfds and signalfd"},
-    {"pread64", "the loader reads ELF headers"},
+    {"pread64", "the loader reads ELF headers; virtio-blk reads of the read-only drives"},
+    {"preadv", "virtio-blk reads of the read-only drives (a runtime's root and the code), "
+	       "several segments at once"},
     {"close", "every fd it opens"},
     {"mmap", "libraries, guest RAM, thread stacks, TCG's translation buffer"},
     {"mprotect", "relocations; TCG's translation buffer is made executable"},

@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -30,6 +32,7 @@
 #include "fdpass.h"
 #include "fnguard/v1/agent.pb-c.h"
 #include "log.h"
+#include "runtime_api.h"
 #include "seccomp_notify.h"
 #include "wire.h"
 
@@ -63,6 +66,19 @@ struct agent {
 	bool exited;
 	int status;
 	struct rusage ru;
+	/* A runtime (cfg->runtime): one process for many invocations, served through the
+	 * Runtime API. @rt_pid is the runtime; @pid is then 0 and @busy says an invocation is
+	 * assigned. */
+	struct rapi *rapi;
+	pid_t rt_pid;
+	int rt_out, rt_err; /* its stdout and stderr: both are the function's log */
+	char rt_line[AGENT_LOG_LINE_MAX];
+	size_t rt_line_len;
+	char rt_last[512]; /* its last log line: why it failed to start, often */
+	bool busy;
+	bool ready_sent;      /* the runtime asked for its first invocation */
+	int64_t rt_start_ns;  /* CLOCK_MONOTONIC */
+	int64_t rt_init_deadline_ns;
 };
 
 static uint64_t ts_ns(const struct timespec *t)
@@ -90,6 +106,12 @@ static int agent_send_ready(struct agent *a)
 	Fnguard__V1__AgentReady r = FNGUARD__V1__AGENT_READY__INIT;
 
 	r.agent_pid = (uint32_t)getpid();
+	if (a->rt_start_ns) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		r.runtime_init_ns = ts_ns(&now) - (uint64_t)a->rt_start_ns;
+	}
 	m.msg_case = FNGUARD__V1__AGENT_MESSAGE__MSG_READY;
 	m.ready = &r;
 	return agent_send(a, &m);
@@ -126,6 +148,23 @@ static void agent_send_log(struct agent *a, const char *line, size_t len)
 	agent_send(a, &m);
 }
 
+int agent_loopback_up(void)
+{
+	struct ifreq ifr = {0};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		err = -errno;
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (!err && ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 int agent_tmp_mount(const char *dir, uint64_t size)
 {
 	char opts[64];
@@ -150,11 +189,10 @@ static void handler_fail(int errpipe, int err)
  * each step possible (the bounding set needs CAP_SETPCAP, so before the uid change; seccomp
  * last, so the deny list cannot break the steps before it). Never returns.
  */
-static void handler_exec(const struct agent *a, const Fnguard__V1__AgentInvoke *inv, int fds[3],
+static void handler_exec(const struct agent *a, char *const argv[], char *const envp[], int fds[3],
 			 int sock, int errpipe)
 {
 	const struct agent_config *cfg = a->cfg;
-	char deadline[64], *envp[8], *argv[2];
 	sigset_t none;
 	int err;
 
@@ -188,21 +226,89 @@ static void handler_exec(const struct agent *a, const Fnguard__V1__AgentInvoke *
 	err = confine_setup(cfg->confine, CONFINE_NO_NEW_PRIVS, CONFINE_SECCOMP);
 	if (err)
 		handler_fail(errpipe, err);
-	snprintf(deadline, sizeof(deadline), "FNGUARD_DEADLINE_MS=%lld",
-		 (long long)inv->deadline_unix_ms);
-	if (asprintf(&envp[0], "FNGUARD_FUNCTION=%s", inv->function) < 0 ||
-	    asprintf(&envp[1], "FNGUARD_VERSION=%s", inv->version) < 0 ||
-	    asprintf(&envp[2], "FNGUARD_INVOCATION_ID=%s", inv->invocation) < 0)
-		handler_fail(errpipe, -ENOMEM);
-	envp[3] = deadline;
-	envp[4] = "PATH=/usr/local/bin:/usr/bin:/bin";
-	envp[5] = "HOME=/tmp";
-	envp[6] = "LANG=C.UTF-8";
-	envp[7] = NULL;
-	argv[0] = inv->handler;
-	argv[1] = NULL;
-	execve(inv->handler, argv, envp);
+	execve(argv[0], argv, envp);
 	handler_fail(errpipe, -errno);
+}
+
+/*
+ * Fork the handler (or a runtime) as @argv with @envp, its stdin, stdout and stderr pipes
+ * ours (@in: -1 for /dev/null). Its seccomp listener is added; 0 once it executed, else the
+ * -errno of the step that failed (and @pid is still set when it forked).
+ */
+static void notify_add(struct agent *a, int fd);
+
+static int handler_spawn(struct agent *a, char *const argv[], char *const envp[], int *in_fd,
+			 int *out_fd, int *err_fd, pid_t *pid_out)
+{
+	int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, sv[2] = {-1, -1};
+	int ep[2] = {-1, -1}, fds[3], child_err = 0, nfd;
+	ssize_t n;
+	pid_t pid;
+
+	*pid_out = 0;
+	if ((in_fd && pipe2(in, O_CLOEXEC)) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) ||
+	    pipe2(ep, O_CLOEXEC) || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		child_err = -errno;
+		goto fail;
+	}
+	if (!in_fd) {
+		in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (in[0] < 0) {
+			child_err = -errno;
+			goto fail;
+		}
+	}
+	pid = fork();
+	if (pid < 0) {
+		child_err = -errno;
+		goto fail;
+	}
+	if (pid == 0) {
+		fds[0] = in[0];
+		fds[1] = out[1];
+		fds[2] = err[1];
+		handler_exec(a, argv, envp, fds, sv[1], ep[1]);
+	}
+	*pid_out = pid;
+	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	close(sv[1]);
+	close(ep[1]);
+	if (in_fd) {
+		*in_fd = in[1];
+		fcntl(in[1], F_SETFL, O_NONBLOCK);
+	}
+	*out_fd = out[0];
+	*err_fd = err[0];
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	fcntl(err[0], F_SETFL, O_NONBLOCK);
+	if (a->cfg->confine->plan.seccomp) {
+		nfd = fd_recv(sv[0]);
+		if (nfd >= 0)
+			notify_add(a, nfd);
+	}
+	close(sv[0]);
+	/* Closes on a successful exec, or carries the error. */
+	n = read(ep[0], &child_err, sizeof(child_err));
+	close(ep[0]);
+	if (n != sizeof(child_err))
+		child_err = 0;
+	return child_err;
+fail:
+	for (int i = 0; i < 2; i++) {
+		if (in[i] >= 0)
+			close(in[i]);
+		if (out[i] >= 0)
+			close(out[i]);
+		if (err[i] >= 0)
+			close(err[i]);
+		if (sv[i] >= 0)
+			close(sv[i]);
+		if (ep[i] >= 0)
+			close(ep[i]);
+	}
+	return child_err;
 }
 
 static void notify_add(struct agent *a, int fd)
@@ -240,16 +346,18 @@ static void invocation_clear(struct agent *a)
 	a->pid = 0;
 }
 
+static int runtime_invoke(struct agent *a, const Fnguard__V1__AgentInvoke *inv);
+
 /* Start the handler. On failure, the result says why and 0 is returned all the same. */
 static int invocation_start(struct agent *a, const Fnguard__V1__AgentInvoke *inv)
 {
-	int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, sv[2] = {-1, -1};
-	int ep[2] = {-1, -1}, fds[3], child_err = 0, nfd;
-	ssize_t n;
-	pid_t pid;
+	char deadline[64], *envp[8] = {0}, *argv[2];
+	int err;
 
 	snprintf(a->id, sizeof(a->id), "%s", inv->invocation);
 	a->deadline_ms = inv->deadline_unix_ms;
+	if (a->cfg->runtime)
+		return runtime_invoke(a, inv);
 	if (inv->payload.len > FNGUARD_PAYLOAD_MAX || !inv->handler || inv->handler[0] != '/')
 		return -EINVAL;
 	a->payload = malloc(inv->payload.len ? inv->payload.len : 1);
@@ -263,58 +371,265 @@ static int invocation_start(struct agent *a, const Fnguard__V1__AgentInvoke *inv
 		a->oom_kills = cgroup_env_oom_kills(a->cfg->cg);
 		cgroup_env_memory_peak_reset(a->cfg->cg);
 	}
-	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) ||
-	    pipe2(ep, O_CLOEXEC) || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
-		child_err = -errno;
-		goto fail;
+	snprintf(deadline, sizeof(deadline), "FNGUARD_DEADLINE_MS=%lld",
+		 (long long)inv->deadline_unix_ms);
+	if (asprintf(&envp[0], "FNGUARD_FUNCTION=%s", inv->function) < 0 ||
+	    asprintf(&envp[1], "FNGUARD_VERSION=%s", inv->version) < 0 ||
+	    asprintf(&envp[2], "FNGUARD_INVOCATION_ID=%s", inv->invocation) < 0) {
+		err = -ENOMEM;
+		goto out;
 	}
+	envp[3] = deadline;
+	envp[4] = "PATH=/usr/local/bin:/usr/bin:/bin";
+	envp[5] = "HOME=/tmp";
+	envp[6] = "LANG=C.UTF-8";
+	envp[7] = NULL;
+	argv[0] = inv->handler;
+	argv[1] = NULL;
 	clock_gettime(CLOCK_MONOTONIC, &a->start);
-	pid = fork();
-	if (pid < 0) {
-		child_err = -errno;
-		goto fail;
-	}
-	if (pid == 0) {
-		fds[0] = in[0];
-		fds[1] = out[1];
-		fds[2] = err[1];
-		handler_exec(a, inv, fds, sv[1], ep[1]);
-	}
-	a->pid = pid;
-	close(in[0]);
-	close(out[1]);
-	close(err[1]);
-	close(sv[1]);
-	close(ep[1]);
-	a->in = in[1];
-	a->out = out[0];
-	a->err = err[0];
-	fcntl(a->in, F_SETFL, O_NONBLOCK);
-	fcntl(a->out, F_SETFL, O_NONBLOCK);
-	fcntl(a->err, F_SETFL, O_NONBLOCK);
-	if (a->cfg->confine->plan.seccomp) {
-		nfd = fd_recv(sv[0]);
-		if (nfd >= 0)
-			notify_add(a, nfd);
-	}
-	close(sv[0]);
-	/* Closes on a successful exec, or carries the error. */
-	n = read(ep[0], &child_err, sizeof(child_err));
-	close(ep[0]);
-	if (n != sizeof(child_err))
-		child_err = 0;
+	err = handler_spawn(a, argv, envp, &a->in, &a->out, &a->err, &a->pid);
 	if (!a->payload_len)
 		fd_close(&a->in);
-	return child_err;
-fail:
-	for (int i = 0; i < 2; i++) {
-		fd_close(&in[i]);
-		fd_close(&out[i]);
-		fd_close(&err[i]);
-		fd_close(&sv[i]);
-		fd_close(&ep[i]);
+out:
+	for (int i = 0; i < 3; i++)
+		free(envp[i]);
+	return err;
+}
+
+/* ------------------------------------------------------------------ a runtime's process */
+
+/*
+ * A runtime (docs/runtime.md) is one process per environment: started once (again after each
+ * reset with isolate_invocations), it asks the Runtime API for invocations. The agent says
+ * ready only when it first asks: until then the environment is starting, and a runtime that
+ * exits, reports an init error or never asks within limits.timeout fails it, with the reason.
+ */
+static void rt_line_flush(struct agent *a)
+{
+	if (a->rt_line_len) {
+		agent_send_log(a, a->rt_line, a->rt_line_len);
+		snprintf(a->rt_last, sizeof(a->rt_last), "%.*s", (int)a->rt_line_len, a->rt_line);
 	}
-	return child_err;
+	a->rt_line_len = 0;
+}
+
+/* stdout and stderr of the runtime are both its log, line by line. */
+static void runtime_output(struct agent *a, int *fd)
+{
+	char buf[8192];
+	ssize_t n;
+
+	while ((n = read(*fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] == '\n') {
+				rt_line_flush(a);
+				continue;
+			}
+			a->rt_line[a->rt_line_len++] = buf[i];
+			if (a->rt_line_len == sizeof(a->rt_line))
+				rt_line_flush(a);
+		}
+	}
+	if (n == 0 || (n < 0 && errno != EAGAIN)) {
+		rt_line_flush(a);
+		fd_close(fd);
+	}
+}
+
+static int runtime_start(struct agent *a)
+{
+	const struct agent_config *cfg = a->cfg;
+	struct timespec now;
+	int err;
+
+	if (cfg->start_fn)
+		cfg->start_fn(cfg->hook_ctx); /* the runtime is the environment's first exec */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	a->rt_start_ns = (int64_t)ts_ns(&now);
+	a->rt_init_deadline_ns = a->rt_start_ns + (int64_t)cfg->runtime_init_timeout_ms * 1000000;
+	a->ready_sent = false;
+	a->id[0] = 0;
+	err = handler_spawn(a, cfg->runtime_argv, cfg->runtime_envp, NULL, &a->rt_out, &a->rt_err,
+			    &a->rt_pid);
+	if (err) {
+		char why[300];
+
+		snprintf(why, sizeof(why), "cannot execute the runtime %s: %s",
+			 cfg->runtime_argv[0], strerror(-err));
+		agent_failure_write(a->ctl, "starting the runtime", err, why);
+		return err;
+	}
+	return 0;
+}
+
+/* The result of the invocation the runtime has, with @resp as its response. */
+static int runtime_result(struct agent *a, const void *resp, size_t len, bool too_large,
+			  const char *error_type, const char *error_message, int exit_status,
+			  bool signaled)
+{
+	Fnguard__V1__AgentMessage m = FNGUARD__V1__AGENT_MESSAGE__INIT;
+	Fnguard__V1__AgentResult r = FNGUARD__V1__AGENT_RESULT__INIT;
+	struct timespec now;
+
+	if (a->cfg->events_fn)
+		a->cfg->events_fn(a->cfg->hook_ctx, a->id);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	r.invocation = a->id;
+	r.response.data = (uint8_t *)resp;
+	r.response.len = len;
+	r.response_too_large = too_large;
+	r.duration_ns = ts_ns(&now) - ts_ns(&a->start);
+	if (a->cfg->cg) {
+		r.memory_peak_bytes = cgroup_env_memory_peak(a->cfg->cg);
+		r.oom = cgroup_env_oom_kills(a->cfg->cg) > a->oom_kills;
+	}
+	r.error_type = (char *)(error_type ? error_type : "");
+	r.error_message = (char *)(error_message ? error_message : "");
+	r.exit_status = exit_status;
+	r.signaled = signaled;
+	m.msg_case = FNGUARD__V1__AGENT_MESSAGE__MSG_RESULT;
+	m.result = &r;
+	a->busy = false;
+	return agent_send(a, &m);
+}
+
+static void rapi_on_next(void *ctx)
+{
+	struct agent *a = ctx;
+
+	if (!a->ready_sent) {
+		a->ready_sent = true;
+		agent_send_ready(a);
+	}
+}
+
+static void rapi_on_response(void *ctx, const char *id, const void *body, size_t len)
+{
+	struct agent *a = ctx;
+
+	if (a->busy && !strcmp(id, a->id))
+		runtime_result(a, body, len, false, NULL, NULL, 0, false);
+}
+
+/* errorMessage of an error body, for the record (at most 1 KiB; "" when it has none). */
+static void error_message_of(const void *body, size_t len, char *out, size_t outlen)
+{
+	const char *b = body, *k = len ? memmem(b, len, "\"errorMessage\"", 14) : NULL;
+	size_t o = 0, i;
+
+	out[0] = 0;
+	if (!k)
+		return;
+	i = (size_t)(k - b) + 14;
+	while (i < len && (b[i] == ' ' || b[i] == ':' || b[i] == '\t'))
+		i++;
+	if (i >= len || b[i] != '"')
+		return;
+	for (i++; i < len && b[i] != '"' && o + 2 < outlen; i++) {
+		if (b[i] == '\\' && i + 1 < len)
+			i++;
+		out[o++] = (unsigned char)b[i] < 0x20 ? ' ' : b[i];
+	}
+	out[o] = 0;
+}
+
+static void rapi_on_error(void *ctx, const char *id, const char *error_type, const void *body,
+			  size_t len)
+{
+	struct agent *a = ctx;
+	char msg[1024];
+
+	if (!a->busy || strcmp(id, a->id))
+		return;
+	error_message_of(body, len, msg, sizeof(msg));
+	runtime_result(a, body, len, false,
+		       error_type && *error_type ? error_type : "Unhandled", msg, 1, false);
+}
+
+static void rapi_on_too_large(void *ctx, const char *id)
+{
+	struct agent *a = ctx;
+
+	if (a->busy && !strcmp(id, a->id))
+		runtime_result(a, NULL, 0, true, "Function.ResponseSizeTooLarge",
+			       "response over 6 MiB: discarded", 1, false);
+}
+
+static void rapi_on_init_error(void *ctx, const char *error_type, const void *body, size_t len)
+{
+	struct agent *a = ctx;
+	char msg[1024], why[1400];
+
+	error_message_of(body, len, msg, sizeof(msg));
+	snprintf(why, sizeof(why), "the runtime failed to initialise: %s: %s",
+		 error_type && *error_type ? error_type : "Runtime.Unknown", msg);
+	if (a->busy)
+		runtime_result(a, body, len, false,
+			       error_type && *error_type ? error_type : "Runtime.Unknown", msg, 1,
+			       false);
+	agent_failure_write(a->ctl, "runtime init", -EIO, why);
+	/* The environment is recycled: the daemon stops it on this failure. */
+	kill(a->rt_pid, SIGKILL);
+}
+
+static const struct rapi_ops rapi_ops = {
+    .response = rapi_on_response,
+    .error = rapi_on_error,
+    .init_error = rapi_on_init_error,
+    .too_large = rapi_on_too_large,
+    .next = rapi_on_next,
+};
+
+static int runtime_invoke(struct agent *a, const Fnguard__V1__AgentInvoke *inv)
+{
+	struct rapi_invocation ri = {0};
+	int err;
+
+	if (inv->payload.len > FNGUARD_PAYLOAD_MAX)
+		return -EINVAL;
+	if (a->cfg->cg) {
+		a->oom_kills = cgroup_env_oom_kills(a->cfg->cg);
+		cgroup_env_memory_peak_reset(a->cfg->cg);
+	}
+	ri.id = inv->invocation;
+	ri.payload = inv->payload.data;
+	ri.len = inv->payload.len;
+	ri.deadline_ms = inv->deadline_unix_ms;
+	ri.function_arn = a->cfg->function_arn;
+	ri.trace_id = "";
+	clock_gettime(CLOCK_MONOTONIC, &a->start);
+	err = rapi_invoke(a->rapi, &ri);
+	if (err)
+		return err;
+	a->busy = true;
+	return 0;
+}
+
+/* The runtime is gone: mid-invocation that is a crash; either way the environment ends. */
+static int runtime_exited(struct agent *a)
+{
+	char why[900];
+	int st = a->status;
+
+	if (a->rt_out >= 0)
+		runtime_output(a, &a->rt_out);
+	if (a->rt_err >= 0)
+		runtime_output(a, &a->rt_err);
+	if (WIFSIGNALED(st))
+		snprintf(why, sizeof(why), "the runtime was killed by signal %d%s%s%s", WTERMSIG(st),
+			 a->ready_sent ? "" : " before it asked for an invocation",
+			 a->rt_last[0] ? "; its last log line: " : "", a->rt_last);
+	else
+		snprintf(why, sizeof(why), "the runtime exited with status %d%s%s%s",
+			 WEXITSTATUS(st), a->ready_sent ? "" : " before it asked for an invocation",
+			 a->rt_last[0] ? "; its last log line: " : "", a->rt_last);
+	if (a->busy)
+		runtime_result(a, NULL, 0, false, "Runtime.ExitError", why,
+			       WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st), true);
+	rapi_finish(a->rapi);
+	a->rt_pid = 0;
+	agent_failure_write(a->ctl, a->ready_sent ? "runtime" : "runtime init", -EIO, why);
+	return -ECHILD;
 }
 
 static void invocation_stdin(struct agent *a)
@@ -445,7 +760,7 @@ static void agent_reap(struct agent *a)
 	while (read(a->sfd, &si, sizeof(si)) == sizeof(si))
 		;
 	while ((pid = wait4(-1, &status, WNOHANG, &ru)) > 0) {
-		if (pid == a->pid && !a->exited) {
+		if ((pid == a->pid || pid == a->rt_pid) && !a->exited) {
 			a->exited = true;
 			a->status = status;
 			a->ru = ru;
@@ -506,6 +821,15 @@ static int agent_reset(struct agent *a)
 		agent_send_failure(a, "mounting a fresh /tmp", err);
 		return err;
 	}
+	if (a->cfg->runtime) {
+		/* A new runtime process: ready once it asks for its first invocation. */
+		a->rt_pid = 0;
+		a->exited = false;
+		fd_close(&a->rt_out);
+		fd_close(&a->rt_err);
+		rapi_finish(a->rapi);
+		return runtime_start(a);
+	}
 	return agent_send_ready(a);
 }
 
@@ -528,19 +852,24 @@ static int agent_control(struct agent *a)
 	req = (Fnguard__V1__AgentRequest *)msg;
 	switch (req->msg_case) {
 	case FNGUARD__V1__AGENT_REQUEST__MSG_INVOKE:
-		if (a->pid > 0) {
+		if (a->pid > 0 || a->busy || (a->cfg->runtime && !a->ready_sent)) {
 			agent_send_failure(a, "invoke while busy", -EBUSY);
 			err = -EPROTO;
 			break;
 		}
 		r = invocation_start(a, req->invoke);
-		if (r) {
+		if (r && a->cfg->runtime) {
+			char why[200];
+
+			snprintf(why, sizeof(why), "cannot hand the invocation to the runtime: %s",
+				 strerror(-r));
+			err = runtime_result(a, NULL, 0, false, "Runtime.Unavailable", why, 1, false);
+		} else if (r) {
 			err = invocation_finish(a, r);
-			break;
 		}
 		break;
 	case FNGUARD__V1__AGENT_REQUEST__MSG_RESET:
-		if (a->pid > 0) {
+		if (a->pid > 0 || a->busy) {
 			agent_send_failure(a, "reset while busy", -EBUSY);
 			err = -EPROTO;
 			break;
@@ -560,7 +889,8 @@ static int agent_control(struct agent *a)
 
 int agent_serve(const struct agent_config *cfg, int ctl)
 {
-	struct agent a = {.cfg = cfg, .ctl = ctl, .in = -1, .out = -1, .err = -1};
+	struct agent a = {.cfg = cfg, .ctl = ctl, .in = -1, .out = -1, .err = -1,
+			  .rt_out = -1, .rt_err = -1};
 	sigset_t mask;
 	int err = 0;
 
@@ -576,12 +906,27 @@ int agent_serve(const struct agent_config *cfg, int ctl)
 		agent_send_failure(&a, "signalfd", err);
 		return err;
 	}
-	err = agent_send_ready(&a);
+	if (cfg->runtime) {
+		char why[300] = "";
+
+		/* The Runtime API first: the runtime may ask for its invocation at once. */
+		err = rapi_start(&a.rapi, "127.0.0.1", cfg->runtime_api_port, &rapi_ops, &a, why,
+				 sizeof(why));
+		if (err) {
+			agent_failure_write(ctl, "starting the Runtime API", err, why[0] ? why : NULL);
+			close(a.sfd);
+			return err;
+		}
+		err = runtime_start(&a);
+	} else {
+		err = agent_send_ready(&a);
+	}
 	while (!err) {
 		int timeout = -1;
 
-		struct pollfd p[6 + AGENT_MAX_NOTIFY];
+		struct pollfd p[9 + AGENT_MAX_NOTIFY];
 		int n = 0, ictl, isfd, iin = -1, iout = -1, ierr = -1, ievents = -1, inotify;
+		int irapi = -1, irout = -1, irerr = -1;
 
 		ictl = n;
 		p[n++] = (struct pollfd){.fd = a.orphaned ? -1 : ctl, .events = POLLIN};
@@ -613,6 +958,42 @@ int agent_serve(const struct agent_config *cfg, int ctl)
 			ievents = n;
 			p[n++] = (struct pollfd){.fd = cfg->events_fd, .events = POLLIN};
 		}
+		if (a.rapi) {
+			int t = rapi_timeout_ms(a.rapi);
+
+			irapi = n;
+			p[n++] = (struct pollfd){.fd = rapi_fd(a.rapi), .events = POLLIN};
+			if (t >= 0 && (timeout < 0 || t < timeout))
+				timeout = t;
+			if (a.rt_pid && !a.ready_sent) {
+				struct timespec now;
+				int64_t left;
+
+				clock_gettime(CLOCK_MONOTONIC, &now);
+				left = (a.rt_init_deadline_ns - (int64_t)ts_ns(&now)) / 1000000;
+				if (left <= 0) {
+					char why[200];
+
+					snprintf(why, sizeof(why),
+						 "the runtime did not ask for an invocation within "
+						 "%llu ms of its start",
+						 (unsigned long long)cfg->runtime_init_timeout_ms);
+					agent_failure_write(ctl, "runtime init", -ETIMEDOUT, why);
+					err = -ETIMEDOUT;
+					break;
+				}
+				if (timeout < 0 || left < timeout)
+					timeout = (int)left;
+			}
+		}
+		if (a.rt_out >= 0) {
+			irout = n;
+			p[n++] = (struct pollfd){.fd = a.rt_out, .events = POLLIN};
+		}
+		if (a.rt_err >= 0) {
+			irerr = n;
+			p[n++] = (struct pollfd){.fd = a.rt_err, .events = POLLIN};
+		}
 		inotify = n;
 		for (int i = 0; i < AGENT_MAX_NOTIFY; i++)
 			p[n++] = (struct pollfd){.fd = a.notify[i], .events = POLLIN};
@@ -638,8 +1019,18 @@ int agent_serve(const struct agent_config *cfg, int ctl)
 			invocation_stdout(&a);
 		if (ierr >= 0 && p[ierr].revents)
 			invocation_stderr(&a);
+		if (irout >= 0 && p[irout].revents)
+			runtime_output(&a, &a.rt_out);
+		if (irerr >= 0 && p[irerr].revents)
+			runtime_output(&a, &a.rt_err);
+		if (irapi >= 0)
+			rapi_run(a.rapi);
 		if (p[isfd].revents)
 			agent_reap(&a);
+		if (a.rt_pid > 0 && a.exited) {
+			err = runtime_exited(&a);
+			break;
+		}
 		if (a.pid > 0 && a.exited) {
 			if (a.orphaned)
 				break;
@@ -650,6 +1041,10 @@ int agent_serve(const struct agent_config *cfg, int ctl)
 	}
 	agent_kill_others(&a);
 	invocation_clear(&a);
+	fd_close(&a.rt_out);
+	fd_close(&a.rt_err);
+	if (a.rapi)
+		rapi_stop(a.rapi);
 	close(a.sfd);
 	return err == 1 ? 0 : err;
 }

@@ -49,6 +49,17 @@ struct agent_config {
 	const struct fng_cgroup *cg;
 	void (*start_fn)(void *ctx);
 	void *hook_ctx;
+	/* A runtime's environment (docs/runtime.md), when @runtime is set ("python3", ...):
+	 * @runtime_argv is started once (again after each reset) with @runtime_envp, and
+	 * invocations are handed to it through the Runtime API on 127.0.0.1:@runtime_api_port.
+	 * It must ask for one within @runtime_init_timeout_ms. NULL: the stdio handler
+	 * protocol, one process per invocation. */
+	const char *runtime;
+	char **runtime_argv;
+	char **runtime_envp;
+	uint16_t runtime_api_port;
+	uint64_t runtime_init_timeout_ms;
+	const char *function_arn; /* Lambda-Runtime-Invoked-Function-Arn */
 };
 
 /*
@@ -84,6 +95,9 @@ static inline int errno_or(int r)
 
 /* Tell the daemon on @fd why set-up failed (AgentFailure; @error NULL: strerror(-err)). */
 int agent_failure_write(int fd, const char *step, int err, const char *error);
+
+/* The loopback interface of this network namespace, up (the Runtime API is on it). */
+int agent_loopback_up(void);
 
 /* Mount a fresh, empty tmpfs of @size bytes on @dir (mode 1777, nosuid, nodev). */
 int agent_tmp_mount(const char *dir, uint64_t size);

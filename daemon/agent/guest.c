@@ -36,9 +36,13 @@
 #include "fnguard/v1/agent.pb-c.h"
 #include "log.h"
 #include "policy.h"
+#include "runtime_cmd.h"
 #include "wire.h"
 
 #define GUEST_MODULES "/fnguard/modules"
+#define GUEST_MODULES_RUNTIME "/fnguard/modules-runtime"
+#define GUEST_NEWROOT "/fnguard/root"
+#define GUEST_DRIVE_WAIT_MS 5000
 #define GUEST_KMOD "/fnguard/fnguard.ko"
 #define GUEST_POLICY "/fnguard/policy.yaml"
 #define GUEST_PORT_NAME "fnguard.ctl"
@@ -54,6 +58,8 @@ struct guest {
 	struct confine cf; /* plan, backend (cf.bpf), the policy in force */
 	struct fng_cgroup cg;
 	struct enforce_env env;
+	const char *runtime;	/* NULL: stdio; else the root is the runtime's image */
+	struct runtime_cmd rt;	/* what a runtime's environment starts */
 	const char *invocation; /* for denials read now */
 	/* The failed step, and its error: why[] when set, else strerror(-err). */
 	const char *step;
@@ -71,6 +77,13 @@ struct guest {
 		}                                                                                  \
 	} while (0)
 
+
+/* The runtime the function names, NULL for stdio (today's image is then the root). */
+static const char *guest_runtime(const struct fng_policy *p)
+{
+	return p->function.runtime == FNG_RUNTIME_STDIO ? NULL
+							: fng_runtime_name(p->function.runtime);
+}
 
 static int mount_fs(const char *type, const char *dir, unsigned long flags, const char *opts)
 {
@@ -92,8 +105,8 @@ static int console_open(void)
 	return 0;
 }
 
-/* The modules listed in GUEST_MODULES, dependencies first (from modules.dep). */
-static int modules_load(struct guest *g)
+/* The modules listed in @list, dependencies first (from modules.dep). */
+static int modules_load(struct guest *g, const char *names)
 {
 	char dir[300], line[128];
 	struct kmod_module *mod;
@@ -109,7 +122,7 @@ static int modules_load(struct guest *g)
 	ctx = kmod_new(dir, NULL);
 	if (!ctx)
 		return -ENOMEM;
-	f = fopen(GUEST_MODULES, "re");
+	f = fopen(names, "re");
 	if (!f) {
 		err = -errno;
 		goto out;
@@ -180,11 +193,14 @@ static int kmod_fallback(struct guest *g)
 	return 0;
 }
 
-/* /dev/NAME of the virtio-serial port called GUEST_PORT_NAME: 0, or -ENOENT. */
-static int port_find(char *dev, size_t len)
+/*
+ * /dev/NAME of the entry NAME of @base (named @prefix...) whose attribute file @attr holds
+ * @want (a virtio-serial port's name, a virtio-blk drive's serial): 0, or -ENOENT.
+ */
+static int sys_find(const char *base, const char *prefix, const char *attr, const char *want,
+		    char *dev, size_t len)
 {
-	const char *base = "/sys/class/virtio-ports";
-	char path[512], name[64];
+	char path[512], buf[64];
 	struct dirent *de;
 	DIR *d = opendir(base);
 	int fd, err = -ENOENT;
@@ -193,25 +209,30 @@ static int port_find(char *dev, size_t len)
 	if (!d)
 		return -ENOENT;
 	while (err && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
+		if (de->d_name[0] == '.' || strncmp(de->d_name, prefix, strlen(prefix)))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s/name", base, de->d_name);
+		snprintf(path, sizeof(path), "%s/%s/%s", base, de->d_name, attr);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			continue;
-		n = read(fd, name, sizeof(name) - 1);
+		n = read(fd, buf, sizeof(buf) - 1);
 		close(fd);
 		if (n <= 0)
 			continue;
-		name[n] = 0;
-		name[strcspn(name, "\n")] = 0;
-		if (!strcmp(name, GUEST_PORT_NAME)) {
+		buf[n] = 0;
+		buf[strcspn(buf, "\n")] = 0;
+		if (!strcmp(buf, want)) {
 			snprintf(dev, len, "/dev/%s", de->d_name);
-			err = 0;
+			err = access(dev, F_OK) ? -ENOENT : 0;
 		}
 	}
 	closedir(d);
 	return err;
+}
+
+static int port_find(char *dev, size_t len)
+{
+	return sys_find("/sys/class/virtio-ports", "", "name", GUEST_PORT_NAME, dev, len);
 }
 
 /* The port appears when virtio_console has probed it: wait for it (and for its /dev node). */
@@ -220,7 +241,7 @@ static int port_wait(struct guest *g, char *dev, size_t len)
 	struct timespec ts = {0, 20 * 1000 * 1000};
 
 	for (int waited = 0; waited < GUEST_PORT_WAIT_MS; waited += 20) {
-		if (!port_find(dev, len) && !access(dev, F_OK))
+		if (!port_find(dev, len))
 			return 0;
 		nanosleep(&ts, NULL);
 	}
@@ -251,6 +272,77 @@ static int port_wait_host(struct guest *g)
 	snprintf(g->why, sizeof(g->why), "the host did not open its end within %d ms",
 		 GUEST_HOST_WAIT_MS);
 	return -ETIMEDOUT;
+}
+
+static int drive_mount(struct guest *g, const char *serial, const char *dir)
+{
+	struct timespec ts = {0, 20 * 1000 * 1000};
+	char dev[300];
+	int err = -ENOENT;
+
+	for (int waited = 0; err && waited < GUEST_DRIVE_WAIT_MS; waited += 20) {
+		/* The daemon names the drives by their serial numbers. */
+		err = sys_find("/sys/block", "vd", "serial", serial, dev, sizeof(dev));
+		if (err)
+			nanosleep(&ts, NULL);
+	}
+	if (err) {
+		snprintf(g->why, sizeof(g->why), "no drive with serial %s after %d ms", serial,
+			 GUEST_DRIVE_WAIT_MS);
+		return err;
+	}
+	if (mount(dev, dir, "erofs", MS_RDONLY | MS_NODEV | MS_NOSUID, NULL)) {
+		err = -errno;
+		snprintf(g->why, sizeof(g->why), "mounting %s (%s) on %s: %s", dev, serial, dir,
+			 strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+/*
+ * A runtime's file system (docs/runtime.md): its root image as /, the code at /var/task, both
+ * read-only drives; /proc, /sys and /dev moved into it; then the new root replaces the
+ * initramfs as everyone's root (switch_root's way: an initramfs cannot be pivoted away). The
+ * agent keeps running: its binary and libraries are mapped already.
+ */
+static int runtime_root(struct guest *g)
+{
+	static const char *const moved[] = {"/proc", "/sys", "/dev"};
+	char dst[300];
+	int err;
+
+	if (mkdir(GUEST_NEWROOT, 0755) && errno != EEXIST)
+		return -errno;
+	err = drive_mount(g, "fnguard-root", GUEST_NEWROOT);
+	if (!err)
+		err = drive_mount(g, "fnguard-code", GUEST_NEWROOT "/var/task");
+	if (err)
+		return err;
+	for (size_t i = 0; i < sizeof(moved) / sizeof(moved[0]); i++) {
+		snprintf(dst, sizeof(dst), "%s%s", GUEST_NEWROOT, moved[i]);
+		if (mount(moved[i], dst, NULL, MS_MOVE, NULL)) {
+			err = -errno;
+			snprintf(g->why, sizeof(g->why), "moving %s into the runtime's root: %s",
+				 moved[i], strerror(errno));
+			return err;
+		}
+	}
+	if (chdir(GUEST_NEWROOT) || mount(".", "/", NULL, MS_MOVE, NULL) || chroot(".") ||
+	    chdir("/")) {
+		err = -errno;
+		snprintf(g->why, sizeof(g->why), "switching to the runtime's root: %s",
+			 strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+static int runtime_prepare(struct guest *g)
+{
+	int err = runtime_cmd_make(g->policy, g->runtime, &g->rt, g->why, sizeof(g->why));
+
+	return err;
 }
 
 static int policy_load(struct guest *g)
@@ -364,13 +456,23 @@ static int guest_setup(struct guest *g)
 	STEP("mounting /sys/kernel/security", mount_fs("securityfs", "/sys/kernel/security",
 						       MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL));
 	/* The virtio transport and the console driver are modules in Debian's kernel. */
-	STEP("loading kernel modules", modules_load(g));
+	STEP("loading kernel modules", modules_load(g, GUEST_MODULES));
 	STEP("loading the fnguard module (no BPF LSM)", kmod_fallback(g));
 	STEP("finding the control port", port_wait(g, port, sizeof(port)));
 	STEP("opening the control port", port_open(g, port));
 	STEP("waiting for the host on the control port", port_wait_host(g));
 	/* From here on every failure reaches the daemon. */
 	STEP("loading the policy", policy_load(g));
+	g->runtime = guest_runtime(g->policy);
+	if (g->runtime) {
+		/* Before the policy is in force: its rules are on the runtime's tree. */
+		STEP("loading the runtime's kernel modules", modules_load(g, GUEST_MODULES_RUNTIME));
+		STEP("mounting the runtime's root and the code", runtime_root(g));
+		STEP("preparing the runtime's command", runtime_prepare(g));
+		STEP("bringing up the loopback interface", agent_loopback_up());
+		/* The root is read-only now: the plan's probes need a /tmp, until the real one. */
+		STEP("mounting a scratch /tmp", agent_tmp_mount("/tmp", 1 << 20));
+	}
 	/* Its steps name themselves (confine.h). The policy is in force before /tmp is mounted:
 	 * a /tmp rule is keyed by the mount point, which outlives the fresh tmpfs of every reset
 	 * (the ancestry walk crosses into it). */
@@ -379,6 +481,8 @@ static int guest_setup(struct guest *g)
 		g->err = err;
 		return err;
 	}
+	if (g->runtime)
+		STEP("unmounting the scratch /tmp", errno_or(umount2("/tmp", MNT_DETACH)));
 	STEP("mounting /tmp", agent_tmp_mount("/tmp", g->policy->limits.tmp_size_bytes));
 	return 0;
 }
@@ -426,6 +530,12 @@ int main(void)
 	    .start_fn = g.cf.bpf ? invocation_starts : NULL,
 	    .hook_ctx = &g,
 	    .cg = &g.cg, /* each handler joins it; its counters go into each result */
+	    .runtime = g.runtime,
+	    .runtime_argv = g.rt.argv,
+	    .runtime_envp = g.rt.envp,
+	    .runtime_api_port = RUNTIME_API_PORT,
+	    .runtime_init_timeout_ms = g.policy->limits.timeout_ns / 1000000,
+	    .function_arn = g.rt.arn,
 	};
 	err = agent_serve(&cfg, g.ctl);
 	if (err)

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * A microVM's guest image (image.h): the common initrd (make guest-initrd), then the
- * function's policy and code appended as a cpio archive, in the environment's directory.
+ * A microVM's images (image.h), made once per function version and shared by all its
+ * environments: the common initrd (make guest-initrd) with the function's policy (and a stdio
+ * function's code) appended as a cpio archive; a runtime's function gets its code as an EROFS
+ * image instead, a read-only drive beside the runtime's root image.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -12,10 +14,13 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "fnguardd.h"
 #include "fsutil.h"
 #include "image.h"
+#include "log.h"
+#include "policy.h"
 
 /* An archive name: "var/task/" and the code's path below its directory. */
 #define CODE_NAME_MAX 4096
@@ -172,12 +177,13 @@ static void code_add(struct cpio *c, const char *dir)
 	code_dir_add(c, fd, name, strlen(name));
 }
 
-int microvm_image_build(const struct env *e, const char *envdir, char *why, size_t whylen)
+/* The common initrd, then the function's policy (and, for the stdio runtime, its code at
+ * /var/task) appended, into @path (0644: the directory above it is root's alone). */
+static int initrd_write(const struct fn *fn, const char *path, bool with_code, char *why,
+			size_t whylen)
 {
-	const struct fn *fn = e->fn;
-	const struct fnguardd *d = e->d;
+	const struct fnguardd *d = fn->d;
 	struct cpio c = {0};
-	char path[1024];
 	char *base = NULL;
 	size_t base_len = 0;
 	int err;
@@ -189,10 +195,8 @@ int microvm_image_build(const struct env *e, const char *envdir, char *why, size
 			 strerror(-err));
 		return err;
 	}
-	snprintf(path, sizeof(path), "%s/initrd", envdir);
-	/* Another tenant's code and policy: readable by root and this environment's gid only. */
 	c.f = fopen(path, "wxe");
-	if (!c.f || fchown(fileno(c.f), 0, e->uid) || fchmod(fileno(c.f), 0640)) {
+	if (!c.f || fchmod(fileno(c.f), 0644)) {
 		err = -errno;
 		if (c.f)
 			fclose(c.f);
@@ -207,7 +211,7 @@ int microvm_image_build(const struct env *e, const char *envdir, char *why, size
 	cpio_entry(&c, "fnguard", S_IFDIR | 0755, NULL, 0);
 	cpio_entry(&c, "fnguard/policy.yaml", S_IFREG | 0644, fn->yaml, fn->yaml_len);
 	cpio_entry(&c, "var", S_IFDIR | 0755, NULL, 0);
-	if (!c.err)
+	if (!c.err && with_code)
 		code_add(&c, fn->code_dir);
 	cpio_entry(&c, "TRAILER!!!", 0, NULL, 0);
 	if (fclose(c.f) && !c.err)
@@ -219,4 +223,128 @@ int microvm_image_build(const struct env *e, const char *envdir, char *why, size
 		return c.err;
 	}
 	return 0;
+}
+
+/* A read-only EROFS image of the directory @dir, into @path, by Debian's mkfs.erofs. */
+static int erofs_write(const char *dir, const char *path, char *why, size_t whylen)
+{
+	char *const argv[] = {"mkfs.erofs", "--quiet", "--all-root", (char *)path, (char *)dir,
+			      NULL};
+	char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+	int status, null;
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		snprintf(why, whylen, "making %s: fork: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (pid == 0) {
+		null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+		}
+		execvpe(argv[0], argv, envp);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		snprintf(why, whylen, "making the code image %s: mkfs.erofs %s %d%s", path,
+			 WIFEXITED(status) ? "exited with status" : "was killed by signal",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+			 WIFEXITED(status) && WEXITSTATUS(status) == 127
+			     ? " (not installed? apt-get install erofs-utils)"
+			     : "");
+		return -EIO;
+	}
+	return chmod(path, 0644) ? -errno : 0;
+}
+
+void microvm_images_dir(const struct fn *fn, char *buf, size_t len)
+{
+	const char *stem = strrchr(fn->code_dir, '/');
+
+	snprintf(buf, len, "%s/images/%s", fn->d->cfg.state_dir, stem ? stem + 1 : fn->code_dir);
+}
+
+int microvm_images_get(struct fn *fn, struct microvm_images *im, char *why, size_t whylen)
+{
+	const char *rt = microvm_runtime_name(fn->policy);
+	char imgs[600], tmp[640], path[700];
+	struct stat st;
+	int err;
+
+	memset(im, 0, sizeof(*im));
+	microvm_images_dir(fn, im->dir, sizeof(im->dir));
+	snprintf(im->initrd, sizeof(im->initrd), "%s/initrd", im->dir);
+	if (rt) {
+		snprintf(im->code, sizeof(im->code), "%s/code.erofs", im->dir);
+		snprintf(im->root, sizeof(im->root), "%s/%s/image.erofs", fn->d->cfg.runtime_dir, rt);
+		if (stat(im->root, &st) || !S_ISREG(st.st_mode)) {
+			snprintf(why, whylen,
+				 "runtime %s is not built (%s: %s): run 'fnguard runtime build %s'", rt,
+				 im->root, strerror(errno ? errno : EINVAL), rt);
+			return -ENOENT;
+		}
+	}
+	/* Made once per function version, at its registration; every environment shares them
+	 * (the jail binds them read-only). Again when the common guest image is newer (a new
+	 * build of the agent): a running environment keeps the files it has bound. */
+	if (!stat(im->initrd, &st)) {
+		struct stat base;
+
+		if (stat(fn->d->cfg.microvm_initrd, &base) ||
+		    st.st_mtim.tv_sec > base.st_mtim.tv_sec ||
+		    (st.st_mtim.tv_sec == base.st_mtim.tv_sec &&
+		     st.st_mtim.tv_nsec >= base.st_mtim.tv_nsec))
+			return 0;
+		microvm_images_remove_dir(im->dir);
+	}
+	snprintf(imgs, sizeof(imgs), "%s/images", fn->d->cfg.state_dir);
+	err = fs_mkdir_p(imgs, 0700);
+	if (err) {
+		snprintf(why, whylen, "creating %s: %s", imgs, strerror(-err));
+		return err;
+	}
+	snprintf(tmp, sizeof(tmp), "%s/.new-XXXXXX", imgs);
+	if (!mkdtemp(tmp)) {
+		snprintf(why, whylen, "creating %s: %s", tmp, strerror(errno));
+		return -errno;
+	}
+	snprintf(path, sizeof(path), "%s/initrd", tmp);
+	err = initrd_write(fn, path, !rt, why, whylen);
+	if (!err && rt) {
+		snprintf(path, sizeof(path), "%s/code.erofs", tmp);
+		err = erofs_write(fn->code_dir, path, why, whylen);
+	}
+	if (!err && rename(tmp, im->dir)) {
+		err = -errno;
+		snprintf(why, whylen, "renaming %s to %s: %s", tmp, im->dir, strerror(errno));
+	}
+	if (err) {
+		microvm_images_remove_dir(tmp);
+		return err;
+	}
+	return 0;
+}
+
+void microvm_images_remove_dir(const char *dir)
+{
+	static const char *const files[] = {"initrd", "code.erofs"};
+	char path[800];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	if (rmdir(dir) && errno != ENOENT)
+		log_warn("cannot remove %s", dir);
+}
+
+const char *microvm_runtime_name(const struct fng_policy *p)
+{
+	return p->function.runtime == FNG_RUNTIME_STDIO ? NULL
+							: fng_runtime_name(p->function.runtime);
 }

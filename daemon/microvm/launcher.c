@@ -7,8 +7,8 @@
  * process environment, over a virtio-serial port. The host confines the VMM around it, in the
  * manner of Firecracker's jailer. Set-up is one ordered function per side, one error per step:
  *
- *   daemon: environment directory -> guest image (the common initrd, then the function's
- *           policy and code appended as a cpio archive: image.c) -> cgroup -> limits ->
+ *   daemon: environment directory -> the function version's images (made by its first
+ *           environment, shared by all: image.c) -> cgroup -> limits ->
  *           console -> control channel -> clone into new mount, pid, ipc, uts and net
  *           namespaces (env_microvm_start, here)
  *   child:  the VMM's jail, then exec QEMU (vmm_jail.c)
@@ -137,6 +137,10 @@ int env_microvm_start(struct env *e, char *why, size_t whylen)
 	/* The function's memory (its cgroup's memory.max in the guest) and the guest kernel's
 	 * and agent's beyond it: the function cannot take what the guest's PID 1 needs. */
 	uint64_t ram_mib = (p->limits.memory_bytes >> 20) + MICROVM_GUEST_OVERHEAD_MIB;
+	struct microvm_images im;
+	/* Bound by the jail: the kernel (vmm_jail.c) and the images (ja.binds). */
+	const char *const mounts[] = {"initrd", "root.img", "code.img", "vmlinuz"};
+	const char *const binds[] = {im.initrd, im.root, im.code, "kernel"};
 	int err, con[2];
 
 	if (env_microvm_available(&d->cfg, why, whylen))
@@ -155,16 +159,21 @@ int env_microvm_start(struct env *e, char *why, size_t whylen)
 	err = vmm_env_dir_make(e, envdir, sizeof(envdir), why, whylen);
 	if (err)
 		return err;
-	/* 3. The guest image, with the function's policy and code, readable by that gid. */
-	err = microvm_image_build(e, envdir, why, whylen);
+	/* 3. The function version's images, made once and shared: nothing is copied. */
+	err = microvm_images_get(e->fn, &im, why, whylen);
 	if (err)
 		return err;
-	/* The mount point for the kernel, which the jail binds there read-only. */
-	snprintf(path, sizeof(path), "%s/vmlinuz", envdir);
-	err = fs_touch(path, 0644);
-	if (err) {
-		snprintf(why, whylen, "creating %s: %s", path, strerror(-err));
-		return err;
+	/* The mount points for the kernel and the images, which the jail binds there
+	 * read-only. */
+	for (size_t i = 0; i < sizeof(binds) / sizeof(binds[0]); i++) {
+		if (!binds[i][0])
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", envdir, mounts[i]);
+		err = fs_touch(path, 0644);
+		if (err) {
+			snprintf(why, whylen, "creating %s: %s", path, strerror(-err));
+			return err;
+		}
 	}
 	/* 4. The cgroup and its limits before QEMU is in it: guest RAM plus the VMM's own. */
 	err = env_cgroup_make(e, VMM_PIDS, (ram_mib << 20) + VMM_OVERHEAD_BYTES, p->limits.cpus,
@@ -208,8 +217,20 @@ int env_microvm_start(struct env *e, char *why, size_t whylen)
 				"-chardev", "socket,id=con,fd=4", "-serial", "chardev:con",
 				"-kernel", "/env/vmlinuz", "-initrd", "/env/initrd", "-append", append,
 				"-device", "virtio-serial-device", "-chardev", "socket,id=ctl,fd=3",
-				"-device", "virtserialport,chardev=ctl,name=fnguard.ctl", NULL};
+				"-device", "virtserialport,chardev=ctl,name=fnguard.ctl",
+				/* A runtime's root and the code: read-only drives the agent finds
+				 * by their serial numbers (virtio-blk's). */
+				im.root[0] ? "-drive" : NULL,
+				"id=root,file=/env/root.img,format=raw,if=none,readonly=on",
+				"-device", "virtio-blk-device,drive=root,serial=fnguard-root",
+				"-drive", "id=code,file=/env/code.img,format=raw,if=none,readonly=on",
+				"-device", "virtio-blk-device,drive=code,serial=fnguard-code", NULL};
 		struct vmm_jail ja = {.envdir = envdir, .argv = argv, .console = con[0], .kvm = kvm};
+
+		for (size_t i = 0; i < sizeof(ja.binds) / sizeof(ja.binds[0]); i++) {
+			ja.binds[i].src = binds[i];
+			ja.binds[i].dst = mounts[i];
+		}
 
 		/* 6. The control channel (a virtio-serial port of the guest; our end a socketpair)
 		 * and 7. QEMU, PID 1 of new namespaces: no network, no view of the host's processes. */
@@ -233,7 +254,7 @@ int env_microvm_enforce(struct env *e, char *why, size_t whylen)
 void env_microvm_destroy(struct env *e)
 {
 	char envdir[600], path[700];
-	static const char *const files[] = {"initrd", "vmlinuz", "jail"};
+	static const char *const files[] = {"initrd", "root.img", "code.img", "vmlinuz", "jail"};
 	bool gone = true;
 
 	env_kill(e);

@@ -128,6 +128,13 @@ static int jail_root(const struct microvm_state *m, const struct fnguardd_config
 	if ((err = jail_bind_ro(j->envdir, env, false)) ||
 	    (err = jail_bind_ro(cfg->microvm_kernel, vmlinuz, false)))
 		return err;
+	for (size_t i = 0; i < sizeof(j->binds) / sizeof(j->binds[0]); i++) {
+		if (!j->binds[i].src || !j->binds[i].src[0])
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", env, j->binds[i].dst);
+		if ((err = jail_bind_ro(j->binds[i].src, path, false)))
+			return err;
+	}
 	/* QEMU writes no file on the host: its console is a socket (env_microvm_start). */
 	if ((err = jail_dev_make(j->root, nodes, j->kvm ? 4 : 3, 0600, false)))
 		return err;

@@ -24,6 +24,11 @@ struct vmm_jail {
 	char **argv;	/* QEMU's */
 	int console;	/* the child's end of the console socket */
 	bool kvm;	/* /dev/kvm in the jail, and group kvm */
+	/* Files bound read-only at /env/DST (a file of the environment's directory) when SRC is
+	 * not "": the function version's images. */
+	struct {
+		const char *src, *dst;
+	} binds[3];
 	char root[640]; /* ENVDIR/jail, the jail's root: set by the child */
 };
 

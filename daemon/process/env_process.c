@@ -8,8 +8,9 @@
  *   daemon: cgroup -> limits -> control channel -> clone; then, when the agent reports the
  *           environment set up, the policy in force (env_process_enforce)
  *   child:  join the cgroup -> close inherited fds -> open the code -> private mounts ->
- *           new root (system directories read-only, code at /var/task, tmpfs /tmp, /proc,
- *           a minimal /dev) -> pivot_root -> root read-only -> hostname -> agent
+ *           new root (system directories read-only, or a runtime's root image; code at
+ *           /var/task, tmpfs /tmp, /proc, a minimal /dev) -> pivot_root -> root read-only ->
+ *           hostname -> agent (a runtime's: in a network namespace of its own)
  *
  * The child joins the cgroup before it does anything else, and the policy is in force before
  * the agent is given its first invocation: no code of the function ever runs unconfined.
@@ -34,8 +35,10 @@
 #include "env_process.h"
 #include "env_spawn.h"
 #include "fnguardd.h"
+#include "image.h"
 #include "jail.h"
 #include "log.h"
+#include "runtime_cmd.h"
 
 /* The new root is built on a tmpfs mounted here, in the environment's namespace only. */
 #define NEWROOT "/tmp"
@@ -47,10 +50,27 @@ static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urand
 
 #define STEP(s, expr) SETUP_STEP(st, s, expr)
 
+/*
+ * A runtime's root (docs/runtime.md): the runtime's tree, read-only, as the new root, its
+ * /var/task, /tmp, /proc and /dev mounted over; in a network namespace of its own, where the
+ * Runtime API's 127.0.0.1:9001 is the environment's alone.
+ */
+static int env_child_runtime_root(struct env *e, const char *rt, struct setup_step *st)
+{
+	char root[700];
+
+	snprintf(root, sizeof(root), "%s/%s/root", e->d->cfg.runtime_dir, rt);
+	STEP("binding the runtime's root", errno_or(mount(root, NEWROOT, NULL, MS_BIND, NULL)));
+	STEP("making the runtime's root read-only", jail_setattr_ro(NEWROOT, false));
+	STEP("bringing up the loopback interface", agent_loopback_up());
+	return 0;
+}
+
 /* In the child, PID 1 of the new namespaces, with the control channel on fd 3. */
 static int env_child_setup(struct env *e, struct confine *cf, struct setup_step *st)
 {
 	const struct fng_policy *p = e->fn->policy;
+	const char *rt = microvm_runtime_name(p);
 	char code[64], host[64];
 	int code_fd;
 
@@ -66,20 +86,27 @@ static int env_child_setup(struct env *e, struct confine *cf, struct setup_step 
 	snprintf(code, sizeof(code), "/proc/self/fd/%d", code_fd);
 	/* Nothing mounted here may propagate back to the host. */
 	STEP("making mounts private", errno_or(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)));
-	STEP("mounting the new root",
-	     errno_or(mount("tmpfs", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")));
-	STEP("binding host directories read-only",
-	     jail_host_dirs(NEWROOT, host_dirs, sizeof(host_dirs) / sizeof(host_dirs[0])));
-	STEP("creating /var/task", errno_or(mkdir(NEWROOT "/var", 0755) ||
-					    mkdir(NEWROOT "/var/task", 0755)));
+	if (rt) {
+		if (env_child_runtime_root(e, rt, st))
+			return st->err;
+	} else {
+		STEP("mounting the new root",
+		     errno_or(mount("tmpfs", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV,
+				    "mode=0755,size=1m")));
+		STEP("binding host directories read-only",
+		     jail_host_dirs(NEWROOT, host_dirs, sizeof(host_dirs) / sizeof(host_dirs[0])));
+		STEP("creating /var/task", errno_or(mkdir(NEWROOT "/var", 0755) ||
+						    mkdir(NEWROOT "/var/task", 0755)));
+	}
 	STEP("binding the code at /var/task",
 	     errno_or(mount(code, NEWROOT "/var/task", NULL, MS_BIND | MS_REC, NULL)));
 	STEP("making /var/task read-only", jail_setattr_ro(NEWROOT "/var/task", true));
 	close(code_fd);
-	STEP("creating /tmp", errno_or(mkdir(NEWROOT "/tmp", 01777)));
+	/* A runtime's root has the mount points already. */
+	STEP("creating /tmp", errno_or(mkdir(NEWROOT "/tmp", 01777) && !(rt && errno == EEXIST)));
 	STEP("mounting /tmp", agent_tmp_mount(NEWROOT "/tmp", p->limits.tmp_size_bytes));
 	/* A /proc of the new pid namespace: the host's processes are not there. */
-	STEP("mounting /proc", errno_or(mkdir(NEWROOT "/proc", 0555) ||
+	STEP("mounting /proc", errno_or((mkdir(NEWROOT "/proc", 0555) && !(rt && errno == EEXIST)) ||
 					mount("proc", NEWROOT "/proc", "proc",
 					      MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)));
 	STEP("populating /dev",
@@ -111,11 +138,28 @@ static void env_child(struct env *e, void *arg)
 	    .tmp_size = e->fn->policy->limits.tmp_size_bytes,
 	};
 	struct setup_step st = {0};
+	struct runtime_cmd rc;
+	char why[400];
 
 	(void)arg;
 	if (env_child_setup(e, &cf, &st)) {
 		agent_failure_write(3, st.step, st.err, NULL);
 		_exit(1);
+	}
+	acfg.runtime = microvm_runtime_name(e->fn->policy);
+	if (acfg.runtime) {
+		/* In the environment's root: which bootstrap a provided function has. */
+		int err = runtime_cmd_make(e->fn->policy, acfg.runtime, &rc, why, sizeof(why));
+
+		if (err) {
+			agent_failure_write(3, "preparing the runtime's command", err, why);
+			_exit(1);
+		}
+		acfg.runtime_argv = rc.argv;
+		acfg.runtime_envp = rc.envp;
+		acfg.function_arn = rc.arn;
+		acfg.runtime_api_port = RUNTIME_API_PORT;
+		acfg.runtime_init_timeout_ms = e->fn->policy->limits.timeout_ns / 1000000;
 	}
 	_exit(agent_serve(&acfg, 3) ? 1 : 0);
 }
@@ -139,8 +183,10 @@ int env_process_start(struct env *e, char *why, size_t whylen)
 		return err;
 	/* 2. The control channel, and 3. the agent, PID 1 of new mount, pid, ipc and uts
 	 * namespaces. */
-	return env_spawn(e, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS, env_child, NULL,
-			 why, whylen);
+	return env_spawn(e,
+			 CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
+			     (microvm_runtime_name(p) ? CLONE_NEWNET : 0),
+			 env_child, NULL, why, whylen);
 }
 
 /*

@@ -117,7 +117,8 @@ struct fng_policy_conf {
 	__u8 loopback;
 	__u8 bind;
 	__u8 raw_deny;		/* refuse raw and ICMP sockets: the network is restricted at all */
-	__u8 pad[5];
+	__u8 pad[3];
+	__u16 runtime_api_port;	/* TCP to 127.0.0.1 on it is allowed whatever loopback says; 0: none */
 	__u64 families;		/* bit N: socket(AF_N) allowed */
 };
 

@@ -16,6 +16,7 @@ void bpf_net_conf(const struct fng_policy *p, struct fng_policy_conf *conf)
 	conf->loopback = p->network.loopback == FNG_VERDICT_ALLOW;
 	conf->bind = p->network.bind == FNG_VERDICT_ALLOW;
 	conf->families = p->network.families;
+	conf->runtime_api_port = p->network.runtime_api_port;
 	/* Raw and ICMP sockets bypass every address rule: refused whenever any applies. */
 	conf->raw_deny = p->network.n_egress || p->network.egress_default == FNG_VERDICT_DENY ||
 			 p->network.loopback == FNG_VERDICT_DENY ||

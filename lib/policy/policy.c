@@ -58,6 +58,15 @@ void policy_free(struct fng_policy *p)
 	free(p->function.version);
 	free(p->function.code);
 	free(p->function.handler);
+	for (i = 0; i < p->function.n_layers; i++)
+		free(p->function.layers[i]);
+	for (i = 0; i < p->function.n_env; i++) {
+		free(p->function.env[i].name);
+		if (p->function.env[i].value)
+			explicit_bzero(p->function.env[i].value, strlen(p->function.env[i].value));
+		free(p->function.env[i].value);
+	}
+	free(p->function.env);
 	for (i = 0; i < p->files.n_rules; i++)
 		free(p->files.rules[i].path);
 	free(p->files.rules);
@@ -267,6 +276,21 @@ const char *policy_mode_name(enum fng_mode m)
 const char *policy_verdict_name(enum fng_verdict v)
 {
 	return v == FNG_VERDICT_ALLOW ? "allow" : "deny";
+}
+
+const char *fng_runtime_name(enum fng_runtime r)
+{
+	switch (r) {
+	case FNG_RUNTIME_STDIO:
+		return "stdio";
+	case FNG_RUNTIME_PROVIDED:
+		return "provided";
+	case FNG_RUNTIME_PYTHON3:
+		return "python3";
+	case FNG_RUNTIME_NODEJS:
+		return "nodejs";
+	}
+	return "?";
 }
 
 const char *policy_env_kind_name(enum fng_env_kind k)

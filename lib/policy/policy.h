@@ -54,7 +54,7 @@ enum fng_proto {
 struct fng_file_rule {
 	char *path;	 /* absolute, normalized */
 	uint32_t rights; /* FNG_RIGHT_* */
-	uint32_t line;	 /* line of the rule in the policy file */
+	uint32_t line;	 /* line of the rule in the policy file; 0: the runtime baseline's */
 };
 
 struct fng_files {
@@ -66,7 +66,7 @@ struct fng_files {
 
 struct fng_exec_entry {
 	char *path; /* absolute, normalized; a directory covers its subtree */
-	uint32_t line;
+	uint32_t line; /* 0: the runtime baseline's */
 };
 
 struct fng_exec {
@@ -98,6 +98,9 @@ struct fng_network {
 	enum fng_verdict loopback; /* 127.0.0.0/8 and ::1 */
 	enum fng_verdict bind;	   /* bind() to non-loopback addresses */
 	uint64_t families;	   /* bit N set: socket(AF_N, ...) may be created */
+	/* A runtime's Runtime API (127.0.0.1:PORT, TCP) is reachable whatever loopback says;
+	 * 0 for the stdio runtime. */
+	uint16_t runtime_api_port;
 	size_t n_egress;
 	struct fng_egress_rule *egress; /* egress.allow entries, then egress.deny entries */
 };
@@ -132,13 +135,38 @@ struct fng_limits {
 	uint64_t tmp_size_bytes;
 };
 
+/* function.runtime (docs/runtime.md). */
+enum fng_runtime {
+	FNG_RUNTIME_STDIO = 0,
+	FNG_RUNTIME_PROVIDED,
+	FNG_RUNTIME_PYTHON3,
+	FNG_RUNTIME_NODEJS,
+};
+
+#define FNG_LAYERS_MAX 5	 /* Lambda's */
+#define FNG_FUNCTION_ENV_MAX 4096 /* bytes of names and values, as Lambda's */
+#define FNG_RUNTIME_API_PORT 9001
+
+struct fng_env_var {
+	char *name;
+	char *value; /* a secret: never printed (policy show, events, logs) */
+};
+
 struct fng_function {
 	bool present; /* the file has a function: section; the other fields are set */
 	char *name;
 	char *version;
 	char *code; /* absolute, resolved against the policy file's directory */
 	char *handler;
+	enum fng_runtime runtime;
+	size_t n_layers;
+	char *layers[FNG_LAYERS_MAX]; /* absolute directories, in order (a later one wins) */
+	size_t n_env;
+	struct fng_env_var *env;
 };
+
+/* "stdio", "provided", "python3", "nodejs". */
+const char *fng_runtime_name(enum fng_runtime r);
 
 struct fng_policy {
 	char *source; /* the name the policy was loaded under */

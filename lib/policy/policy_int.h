@@ -177,6 +177,11 @@ bool policy_suggest_close(const char *word, unsigned distance);
 void policy_validate(struct pctx *c, const struct pnode *root);
 void policy_network_validate(struct pctx *c, const struct pnode *n);
 void policy_syscalls_validate(struct pctx *c, const struct pnode *n);
+/* policy_runtime.c: function.handler for a runtime, function.env, and the runtime baseline
+ * (the paths and the Runtime API a runtime's environment is given without rules). */
+void policy_runtime_handler(struct pctx *c, const struct pnode *n, struct fng_function *f);
+void policy_function_env(struct pctx *c, const struct pnode *n, struct fng_function *f);
+void policy_runtime_baseline(struct pctx *c);
 /* Fills p->syscalls.deny from the baseline and the lists seen. 0 or -errno. */
 int policy_syscalls_compile(struct pctx *c);
 

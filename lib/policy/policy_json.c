@@ -41,6 +41,18 @@ static void json_function(struct json_writer *w, const struct fng_function *f)
 	kv_str(w, "version", f->version);
 	kv_str(w, "code", f->code);
 	kv_str(w, "handler", f->handler);
+	kv_str(w, "runtime", fng_runtime_name(f->runtime));
+	json_key(w, "layers");
+	json_array_begin(w);
+	for (size_t i = 0; i < f->n_layers; i++)
+		json_string(w, f->layers[i]);
+	json_array_end(w);
+	/* The names only: the values are secrets. */
+	json_key(w, "env");
+	json_array_begin(w);
+	for (size_t i = 0; i < f->n_env; i++)
+		json_string(w, f->env[i].name);
+	json_array_end(w);
 	json_object_end(w);
 }
 
@@ -93,6 +105,9 @@ static void json_files(struct json_writer *w, const struct fng_files *f)
 		json_array_end(w);
 		kv_uint(w, "rights", r->rights);
 		kv_uint(w, "line", r->line);
+		/* Given by the runtime baseline, not written in the file. */
+		if (!r->line)
+			kv_str(w, "source", "runtime");
 		json_object_end(w);
 	}
 	json_array_end(w);
@@ -114,6 +129,8 @@ static void json_exec(struct json_writer *w, const struct fng_exec *e)
 		json_object_begin(w);
 		kv_str(w, "path", e->allow[i].path);
 		kv_uint(w, "line", e->allow[i].line);
+		if (!e->allow[i].line)
+			kv_str(w, "source", "runtime");
 		json_object_end(w);
 	}
 	json_array_end(w);
@@ -166,6 +183,7 @@ static void json_network(struct json_writer *w, const struct fng_network *n)
 	json_array_end(w);
 	json_object_end(w);
 	kv_str(w, "loopback", policy_verdict_name(n->loopback));
+	kv_uint(w, "runtime_api_port", n->runtime_api_port);
 	kv_str(w, "bind", policy_verdict_name(n->bind));
 	json_key(w, "families");
 	json_array_begin(w);

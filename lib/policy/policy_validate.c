@@ -77,12 +77,15 @@ static char *dup_value(struct pctx *c, const struct pnode *n)
 
 static void v_function(struct pctx *c, const struct pnode *map)
 {
-	static const char *const keys[] = {"name", "version", "code", "handler"};
+	static const char *const keys[] = {"name", "version", "code", "handler",
+					   "runtime", "layers", "env"};
+	static const char *const runtimes[] = {"stdio", "provided", "python3", "nodejs"};
 	struct fng_function *f = &c->p->function;
-	const struct pnode *v[4];
+	const struct pnode *v[7];
+	int k;
 
 	f->present = true;
-	pmap_collect(c, map, keys, 4, v);
+	pmap_collect(c, map, keys, 7, v);
 	pmap_require(c, map, "name", v[0]);
 	pmap_require(c, map, "version", v[1]);
 	pmap_require(c, map, "code", v[2]);
@@ -113,7 +116,35 @@ static void v_function(struct pctx *c, const struct pnode *map)
 		if (pnode_as_string(c, v[2]))
 			f->code = resolve_code(c, v[2]);
 	});
-	WITH_KEY(c, "handler", v[3], pnode_as_path(c, v[3], &f->handler));
+	/* The runtime first: what a handler must look like depends on it. */
+	WITH_KEY(c, "runtime", v[4], {
+		if (pnode_as_enum(c, v[4], runtimes, 4, &k))
+			f->runtime = (enum fng_runtime)k;
+	});
+	if (f->runtime == FNG_RUNTIME_STDIO)
+		WITH_KEY(c, "handler", v[3], pnode_as_path(c, v[3], &f->handler));
+	else
+		WITH_KEY(c, "handler", v[3], policy_runtime_handler(c, v[3], f));
+	WITH_KEY(c, "layers", v[5], {
+		if (!pnode_expect_seq(c, v[5]))
+			break;
+		if (v[5]->n > FNG_LAYERS_MAX) {
+			pctx_err(c, v[5], "%zu layers: at most %d", v[5]->n, FNG_LAYERS_MAX);
+			break;
+		}
+		for (size_t i = 0; i < v[5]->n; i++) {
+			size_t saved = pctx_push_index(c, i);
+
+			if (pnode_as_string(c, v[5]->kids[i])) {
+				char *dir = resolve_code(c, v[5]->kids[i]);
+
+				if (dir)
+					f->layers[f->n_layers++] = dir;
+			}
+			pctx_pop(c, saved);
+		}
+	});
+	WITH_KEY(c, "env", v[6], policy_function_env(c, v[6], f));
 }
 
 /* ------------------------------------------------------------------ environment, limits */
@@ -393,4 +424,6 @@ void policy_validate(struct pctx *c, const struct pnode *root)
 	section(c, "exec", v[6], v_exec);
 	section(c, "network", v[7], policy_network_validate);
 	section(c, "syscalls", v[8], policy_syscalls_validate);
+	if (p->function.runtime != FNG_RUNTIME_STDIO && !c->nerr)
+		policy_runtime_baseline(c);
 }

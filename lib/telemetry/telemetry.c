@@ -397,6 +397,8 @@ static void write_invocation(struct json_writer *w, const Fnguard__V1__Invocatio
 	json_bool(w, v->cold_start);
 	if (v->cold_start)
 		put_uint(w, "init_ns", v->init_ns);
+	if (v->cold_start && v->runtime_init_ns)
+		put_uint(w, "runtime_init_ns", v->runtime_init_ns);
 	put_uint(w, "duration_ns", v->duration_ns);
 	put_uint(w, "memory_peak_bytes", v->memory_peak_bytes);
 	put_uint(w, "cpu_user_ns", v->cpu_user_ns);
@@ -406,6 +408,10 @@ static void write_invocation(struct json_writer *w, const Fnguard__V1__Invocatio
 	json_int(w, v->exit_status);
 	put_uint(w, "denials", v->denials);
 	put_uint(w, "events_lost", v->events_lost);
+	if (v->error_type && *v->error_type)
+		put_str(w, "error_type", v->error_type);
+	if (v->error_message && *v->error_message)
+		put_str(w, "error_message", v->error_message);
 }
 
 static void write_body(struct json_writer *w, const Fnguard__V1__Event *e)

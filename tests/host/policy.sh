@@ -171,4 +171,36 @@ check "fnguard: an unknown command exits 2" \
 run policy frobnicate
 check "fnguard policy: an unknown subcommand exits 2" \
 	test "$rc" -eq 2 -a "$err" = "fnguard: policy frobnicate: no such command (see 'fnguard policy --help')"
+# A runtime's function (docs/runtime.md): the baseline is shown, marked; env values never are.
+cat >"$tmp/rt.yaml" <<'EOF2'
+apiVersion: fnguard/v1
+function:
+  name: rt
+  version: "1"
+  code: .
+  runtime: python3
+  handler: app.handler
+  env:
+    DB_PASSWORD: s3cr3t-value
+files:
+  rules:
+    - path: /tmp
+      access: [read]
+EOF2
+run policy show "$tmp/rt.yaml"
+check "policy show: a python3 function is valid" test "$rc" -eq 0
+check "policy show: function.env values are never printed" sh -c '! grep -q s3cr3t-value "$1" && grep -q DB_PASSWORD "$1"' sh "$tmp/out"
+check "policy show: the runtime baseline's entries are marked" /usr/bin/python3 -c '
+import json, sys
+p = json.load(open(sys.argv[1]))
+rules = {r["path"]: r for r in p["files"]["rules"]}
+assert rules["/"]["source"] == "runtime" and rules["/var/task"]["source"] == "runtime", rules
+assert "source" not in rules["/tmp"] and rules["/tmp"]["access"] == ["read"], rules["/tmp"]
+assert p["exec"]["allow"][-1] == {"path": "/", "line": 0, "source": "runtime"}, p["exec"]
+assert p["network"]["runtime_api_port"] == 9001
+' "$tmp/out"
+sed 's|handler: app.handler|handler: /var/task/app.py|' "$tmp/rt.yaml" >"$tmp/rt-bad.yaml"
+run policy check "$tmp/rt-bad.yaml"
+check "policy check: a handler that does not fit the runtime is FILE:LINE:COL" \
+	test "$rc" -eq 1 -a -n "$(grep -F "rt-bad.yaml:7:12: function.handler: handler '/var/task/app.py' does not fit runtime python3" "$tmp/err")"
 exit 0

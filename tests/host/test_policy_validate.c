@@ -109,7 +109,7 @@ static void test_function(void **state)
 		     "3:3: function: missing required key 'version'\n"
 		     "3:3: function: missing required key 'code'\n"
 		     "5:3: function: unknown key 'entry' (valid keys: name, version, code, "
-		     "handler)\n");
+		     "handler, runtime, layers, env)\n");
 }
 
 /*
@@ -500,6 +500,105 @@ static void test_exec(void **state)
 		     "3:3: exec: unknown key 'allowed' (did you mean 'allow'?)\n");
 }
 
+/* ------------------------------------------------------------------ runtimes */
+
+#define FN "function:\n  name: f\n  version: \"1\"\n  code: .\n"
+
+static void test_function_runtime(void **state)
+{
+	struct fng_policy *p;
+
+	(void)state;
+	p = load_ok(API FN "  runtime: python3\n  handler: app.handler\n");
+	assert_int_equal(p->function.runtime, FNG_RUNTIME_PYTHON3);
+	assert_string_equal(p->function.handler, "app.handler");
+	policy_free(p);
+	p = load_ok(API FN "  handler: /var/task/h\n");
+	assert_int_equal(p->function.runtime, FNG_RUNTIME_STDIO);
+	assert_int_equal(p->network.runtime_api_port, 0);
+	policy_free(p);
+	check_valid(API FN "  runtime: nodejs\n  handler: lib/app-1.main\n");
+	check_valid(API FN "  runtime: provided\n  handler: whatever you like 1.2\n");
+	check_errors(API FN "  runtime: ruby\n  handler: /h\n",
+		     "6:12: function.runtime: bad value 'ruby' (expected 'stdio', 'provided', "
+		     "'python3' or 'nodejs')\n");
+	check_errors(API FN "  runtime: python3\n  handler: /var/task/app.py\n",
+		     "7:12: function.handler: handler '/var/task/app.py' does not fit runtime "
+		     "python3: expected MODULE.FUNCTION, e.g. app.handler (FUNCTION in "
+		     "/var/task/app.py)\n");
+	check_errors(API FN "  runtime: nodejs\n  handler: app.\n",
+		     "7:12: function.handler: handler 'app.' does not fit runtime nodejs: "
+		     "expected MODULE.FUNCTION, e.g. app.handler (FUNCTION in /var/task/app.js)\n");
+	check_errors(API FN "  runtime: python3\n  handler: app.handler\n  layers: [a, b, c, d, e, f]\n",
+		     "8:11: function.layers: 6 layers: at most 5\n");
+}
+
+static void test_function_env(void **state)
+{
+	struct fng_policy *p;
+	char big[5000], yaml[6000];
+
+	(void)state;
+	p = load_ok(API FN "  runtime: python3\n  handler: app.h\n  env:\n    LOG_LEVEL: info\n"
+			   "    _X1: \"\"\n");
+	assert_int_equal(p->function.n_env, 2);
+	assert_string_equal(p->function.env[0].name, "LOG_LEVEL");
+	assert_string_equal(p->function.env[0].value, "info");
+	policy_free(p);
+	check_errors(API FN "  handler: /h\n  env:\n    PATH: /x\n    AWS_LAMBDA_FOO: y\n"
+			    "    FNGUARD_X: z\n    1A: q\n    A-B: q\n",
+		     "8:5: function.env: environment variable PATH is reserved: the runtime sets it\n"
+		     "9:5: function.env: environment variable AWS_LAMBDA_FOO is reserved: "
+		     "AWS_LAMBDA_* variables are the runtime's\n"
+		     "10:5: function.env: environment variable FNGUARD_X is reserved: FNGUARD_* "
+		     "variables are fnguard's\n"
+		     "11:5: function.env: bad environment variable name '1A' (letters, digits and "
+		     "'_', not starting with a digit)\n"
+		     "12:5: function.env: bad environment variable name 'A-B' (letters, digits and "
+		     "'_', not starting with a digit)\n");
+	memset(big, 'v', 4091);
+	big[4091] = 0;
+	snprintf(yaml, sizeof(yaml), API FN "  handler: /h\n  env:\n    NAME_7: %s\n", big);
+	check_errors(yaml, "8:5: function.env: the environment variables take 4097 bytes: at "
+			   "most 4096 (names and values, as Lambda)\n");
+}
+
+static void test_runtime_baseline(void **state)
+{
+	struct fng_policy *p;
+	bool root = false, task = false, tmp = false, exec_root = false;
+
+	(void)state;
+	p = load_ok(API FN "  runtime: python3\n  handler: app.h\n"
+			   "files:\n  rules:\n    - path: /tmp\n      access: [read]\n"
+			   "network:\n  loopback: deny\n");
+	for (size_t i = 0; i < p->files.n_rules; i++) {
+		const struct fng_file_rule *r = &p->files.rules[i];
+
+		if (!strcmp(r->path, "/"))
+			root = r->rights == FNG_RIGHT_READ && r->line == 0;
+		if (!strcmp(r->path, "/var/task"))
+			task = r->rights == FNG_RIGHT_READ && r->line == 0;
+		/* The policy's own rule on /tmp is kept, not the baseline's read-write one. */
+		if (!strcmp(r->path, "/tmp"))
+			tmp = r->rights == FNG_RIGHT_READ && r->line != 0 && !tmp;
+	}
+	for (size_t i = 0; i < p->exec.n_allow; i++)
+		exec_root = exec_root || (!strcmp(p->exec.allow[i].path, "/") && !p->exec.allow[i].line);
+	assert_true(root);
+	assert_true(task);
+	assert_true(tmp);
+	assert_true(exec_root);
+	assert_int_equal(p->network.runtime_api_port, FNG_RUNTIME_API_PORT);
+	assert_int_equal(p->network.loopback, FNG_VERDICT_DENY);
+	policy_free(p);
+	/* stdio: no baseline at all. */
+	p = load_ok(API FN "  handler: /h\n");
+	assert_int_equal(p->files.n_rules, 0);
+	assert_int_equal(p->exec.n_allow, 0);
+	policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -517,6 +616,9 @@ int main(void)
 	    cmocka_unit_test(test_paths),
 	    cmocka_unit_test(test_duplicate_rules),
 	    cmocka_unit_test(test_exec),
+	    cmocka_unit_test(test_function_runtime),
+	    cmocka_unit_test(test_function_env),
+	    cmocka_unit_test(test_runtime_baseline),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -98,7 +98,12 @@ static void print_invocation(const Fnguard__V1__Event *e)
 	printf("%s exit %d in %s", telemetry_outcome_name(v->outcome), v->exit_status, a);
 	if (v->cold_start) {
 		client_duration_format(v->init_ns, a, sizeof(a));
-		printf(" (cold start, init %s)", a);
+		printf(" (cold start, init %s", a);
+		if (v->runtime_init_ns) {
+			client_duration_format(v->runtime_init_ns, a, sizeof(a));
+			printf(", runtime init %s", a);
+		}
+		printf(")");
 	}
 	client_size_format(v->memory_peak_bytes, a, sizeof(a));
 	printf(" memory %s", a);
@@ -107,6 +112,8 @@ static void print_invocation(const Fnguard__V1__Event *e)
 	printf(" cpu %s user %s system denials %llu", a, b, (unsigned long long)v->denials);
 	if (v->events_lost)
 		printf(" events lost %llu", (unsigned long long)v->events_lost);
+	if (v->error_type && *v->error_type)
+		printf(" error %s: %s", v->error_type, v->error_message ? v->error_message : "");
 	if (e->invocation && *e->invocation) {
 		printf(" invocation ");
 		put_text(e->invocation);
