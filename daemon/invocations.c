@@ -40,13 +40,13 @@ struct inv *fn_queue_pop(struct fn *fn)
 	return inv;
 }
 
-void fn_queue_fail(struct fn *fn, const char *reason)
+void fn_queue_fail(struct fn *fn, Fnguard__V1__Outcome outcome, const char *reason)
 {
 	struct inv *inv;
 
 	while ((inv = fn_queue_pop(fn))) {
 		inv->attempts = INV_ATTEMPTS;
-		inv_complete(NULL, inv, FNGUARD__V1__OUTCOME__OUTCOME_CRASH, -1, NULL, reason);
+		inv_complete(NULL, inv, outcome, -1, NULL, reason);
 	}
 }
 
@@ -70,6 +70,10 @@ void inv_complete(struct env *e, struct inv *inv, Fnguard__V1__Outcome outcome,
 	if (res && res->error_type && *res->error_type) {
 		rec->error_type = res->error_type;
 		rec->error_message = res->error_message;
+	} else if (!res && error && outcome == FNGUARD__V1__OUTCOME__OUTCOME_ERROR) {
+		/* A runtime that failed to start (pool.c): Lambda's name for it, and why. */
+		rec->error_type = "Runtime.InitError";
+		rec->error_message = (char *)error;
 	}
 	rec->duration_ns = inv->start_mono ? (uint64_t)(mono_ns() - inv->start_mono) : 0;
 	if (res && res->duration_ns && res->duration_ns < rec->duration_ns)

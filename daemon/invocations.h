@@ -23,7 +23,7 @@ int inv_submit(struct fn *fn, const uint8_t *payload, size_t len, bool async,
 /* The oldest invocation waiting for an environment of @fn, or NULL. */
 struct inv *fn_queue_pop(struct fn *fn);
 /* Every invocation waiting for @fn fails now, with @reason, and is not retried. */
-void fn_queue_fail(struct fn *fn, const char *reason);
+void fn_queue_fail(struct fn *fn, Fnguard__V1__Outcome outcome, const char *reason);
 /* The record, the event, the answer to whoever waits (d->invoke_done); an async failure
  * goes back to the front of the queue until INV_ATTEMPTS. @e: where it ran, or NULL. */
 void inv_complete(struct env *e, struct inv *inv, Fnguard__V1__Outcome outcome,

@@ -135,6 +135,7 @@ static void env_stop(struct env *e, Fnguard__V1__EnvPhase phase, const char *rea
 	struct fn *fn = e->fn;
 
 	bool never_ready = e->state == ENV_STARTING, start_failed;
+	Fnguard__V1__Outcome outcome;
 
 	if (e->state == ENV_STOPPING)
 		return;
@@ -164,11 +165,15 @@ static void env_stop(struct env *e, Fnguard__V1__EnvPhase phase, const char *rea
 	env_report_refused(e);
 	env_emit_state(e, phase, reason);
 	log_debug("env %s %s: %s", e->id, telemetry_env_phase_name(phase), reason);
+	/* A runtime that failed to initialise (its init error, a module that is not there) is
+	 * the function's error, not a crash. */
+	outcome = strncmp(reason, "agent: runtime init: ", 21) ? FNGUARD__V1__OUTCOME__OUTCOME_CRASH
+							      : FNGUARD__V1__OUTCOME__OUTCOME_ERROR;
 	if (e->cur) {
 		struct inv *inv = e->cur;
 
 		e->cur = NULL;
-		inv_complete(e, inv, FNGUARD__V1__OUTCOME__OUTCOME_CRASH, -1, NULL, reason);
+		inv_complete(e, inv, outcome, -1, NULL, reason);
 	}
 	fn->n_envs--;
 	e->d->n_envs--;
@@ -177,7 +182,7 @@ static void env_stop(struct env *e, Fnguard__V1__EnvPhase phase, const char *rea
 	 * waits for one fails now, with the reason, instead of a restart loop. */
 	start_failed = never_ready && phase == FNGUARD__V1__ENV_PHASE__ENV_PHASE_FAILED;
 	if (start_failed)
-		fn_queue_fail(fn, reason);
+		fn_queue_fail(fn, outcome, reason);
 	if (fn->removed && !fn->n_envs && !fn->removing)
 		function_free(fn);
 	else if (!start_failed)
@@ -559,7 +564,7 @@ void envs_stop_function(struct fn *fn, const char *reason)
 	struct env *e, *next;
 
 	/* Queued invocations of a removed function fail now. */
-	fn_queue_fail(fn, reason);
+	fn_queue_fail(fn, FNGUARD__V1__OUTCOME__OUTCOME_CRASH, reason);
 	for (e = fn->d->envs; e; e = next) {
 		next = e->next;
 		if (e->fn == fn && e->state != ENV_BUSY)

@@ -220,6 +220,14 @@ static int function_check(struct fn *f, int code_fd, char *why, size_t whylen)
 {
 	const struct fng_policy *p = f->policy;
 
+	/* Refused rather than ignored: a function that needs its layers must not run without. */
+	if (p->function.n_layers) {
+		snprintf(why, whylen,
+			 "%s: function.layers: layers are not supported by this fnguardd yet "
+			 "(bring the files in function.code instead)",
+			 f->source);
+		return -EOPNOTSUPP;
+	}
 	if (p->environment.kind == FNG_ENV_MICROVM) {
 		char whyvm[400];
 

@@ -511,16 +511,19 @@ static void rapi_on_response(void *ctx, const char *id, const void *body, size_t
 		runtime_result(a, body, len, false, NULL, NULL, 0, false);
 }
 
-/* errorMessage of an error body, for the record (at most 1 KiB; "" when it has none). */
-static void error_message_of(const void *body, size_t len, char *out, size_t outlen)
+/* The string value of @key ("errorMessage", with its quotes) in an error body, for the record
+ * (at most @outlen - 1 bytes; "" when it has none). Not a JSON parser: the runtime's word. */
+static void error_field_of(const void *body, size_t len, const char *key, char *out,
+			   size_t outlen)
 {
-	const char *b = body, *k = len ? memmem(b, len, "\"errorMessage\"", 14) : NULL;
+	size_t klen = strlen(key);
+	const char *b = body, *k = len ? memmem(b, len, key, klen) : NULL;
 	size_t o = 0, i;
 
 	out[0] = 0;
 	if (!k)
 		return;
-	i = (size_t)(k - b) + 14;
+	i = (size_t)(k - b) + klen;
 	while (i < len && (b[i] == ' ' || b[i] == ':' || b[i] == '\t'))
 		i++;
 	if (i >= len || b[i] != '"')
@@ -537,13 +540,16 @@ static void rapi_on_error(void *ctx, const char *id, const char *error_type, con
 			  size_t len)
 {
 	struct agent *a = ctx;
-	char msg[1024];
+	char msg[1024], type[128];
 
 	if (!a->busy || strcmp(id, a->id))
 		return;
-	error_message_of(body, len, msg, sizeof(msg));
+	error_field_of(body, len, "\"errorMessage\"", msg, sizeof(msg));
+	/* The body's errorType (ValueError), else the header's (Unhandled). */
+	error_field_of(body, len, "\"errorType\"", type, sizeof(type));
 	runtime_result(a, body, len, false,
-		       error_type && *error_type ? error_type : "Unhandled", msg, 1, false);
+		       type[0] ? type : error_type && *error_type ? error_type : "Unhandled", msg,
+		       1, false);
 }
 
 static void rapi_on_too_large(void *ctx, const char *id)
@@ -560,7 +566,7 @@ static void rapi_on_init_error(void *ctx, const char *error_type, const void *bo
 	struct agent *a = ctx;
 	char msg[1024], why[1400];
 
-	error_message_of(body, len, msg, sizeof(msg));
+	error_field_of(body, len, "\"errorMessage\"", msg, sizeof(msg));
 	snprintf(why, sizeof(why), "the runtime failed to initialise: %s: %s",
 		 error_type && *error_type ? error_type : "Runtime.Unknown", msg);
 	if (a->busy)

@@ -256,7 +256,7 @@ static void test_queue_fail(void **state)
 	submit(true, NULL, 0, "b");
 	submit(false, client_b, 2, "c");
 	/* Every one fails now, none is retried; the synchronous callers are answered. */
-	fn_queue_fail(&fn, "function removed");
+	fn_queue_fail(&fn, FNGUARD__V1__OUTCOME__OUTCOME_CRASH, "function removed");
 	assert_int_equal(fn.queued, 0);
 	assert_null(fn.queue);
 	assert_int_equal(n_records, 3);

@@ -217,7 +217,15 @@ int cmd_invoke(int argc, char **argv)
 	outcome = res->outcome;
 	if (outcome == FNGUARD__V1__OUTCOME__OUTCOME_UNSPECIFIED && res->record)
 		outcome = res->record->outcome;
-	if (outcome != FNGUARD__V1__OUTCOME__OUTCOME_OK) {
+	if (outcome != FNGUARD__V1__OUTCOME__OUTCOME_OK && res->record && res->record->error_type &&
+	    *res->record->error_type) {
+		/* A runtime's error: its own type and message say more than the outcome. */
+		log_warnx("%s: %s: %s: %s (invocation %s)", what, telemetry_outcome_name(outcome),
+			  res->record->error_type,
+			  res->record->error_message ? res->record->error_message : "",
+			  res->invocation);
+		status = EXIT_FAIL;
+	} else if (outcome != FNGUARD__V1__OUTCOME__OUTCOME_OK) {
 		log_warnx("%s: %s: %s (exit status %d%s%s)", what, telemetry_outcome_name(outcome),
 			  outcome_words(outcome), res->exit_status,
 			  res->invocation[0] ? ", invocation " : "", res->invocation);
