@@ -55,6 +55,11 @@ def handler(event, context):
         raise ValueError("asked to fail")
     if what == "exit":
         os._exit(3)
+    if what == "alloc":
+        b = bytearray(event["mib"] << 20)
+        for i in range(0, len(b), 4096):
+            b[i] = 1
+        return {"allocated": event["mib"]}
     if what == "big":
         return "x" * (6 * 1024 * 1024 + 10)
     if what == "api":
@@ -144,6 +149,13 @@ check "python3: a runtime that exits mid-invocation is a crash" sh -c 'echo "$1"
 invoke py '{}'
 check "python3: ... its environment was recycled: the next invocation is a cold start that works" \
 	test "$(field "$out" calls)" = 1
+# limits.memory is the function's: 100 MiB of its 128 fit beside the guest's own needs, 125
+# (with Python's own) do not, and its own cgroup says so (outcome oom), not the guest's.
+invoke py '{"do": "alloc", "mib": 100}'
+check "limits.memory 128Mi: the function may use 100 MiB" test "$(field "$out" allocated)" = 100
+invoke py '{"do": "alloc", "mib": 125}'
+check "limits.memory 128Mi: 125 MiB (and Python's own) is outcome oom" \
+	sh -c 'echo "$1" | grep -q "\"outcome\":\"oom\"" && echo "$1" | grep -q "\"memory_peak_bytes\":1342177[0-9][0-9]"' sh "$(record)"
 start=$(date +%s)
 invoke pymissing '{}'
 check "python3: a module that is not there is outcome error, at once" \
