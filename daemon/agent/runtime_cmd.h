@@ -17,7 +17,8 @@
 /* fnguard's bootstraps in every runtime's root image (fnguard runtime build). */
 #define RUNTIME_DIR "/var/runtime"
 
-#define RUNTIME_ENV_MAX 80
+/* Lambda's variables, then function.env: at most one per byte of its 4 KiB. */
+#define RUNTIME_ENV_MAX (16 + FNG_FUNCTION_ENV_MAX)
 
 struct runtime_cmd {
 	char *argv[4];
