@@ -156,7 +156,7 @@ done
 first=$("$fng" function list --json 2>/dev/null | python3 -c 'import json,sys; print(min(int(f["version"]) for f in map(json.loads, sys.stdin) if f["name"]=="race"))' 2>/dev/null)
 out=$("$fng" invoke "race:$first" </dev/null 2>&1)
 guest_has_secret=no
-cat "$tmp"/state/envs/*/initrd 2>/dev/null | grep -qaF "$token" && guest_has_secret=yes
+cat "$tmp"/state/envs/*/initrd "$tmp"/state/images/*/* 2>/dev/null | grep -qaF "$token" && guest_has_secret=yes
 touch "$tmp/race/stop"
 wait "$racer"
 racer=
@@ -172,7 +172,8 @@ check "the secret is in no copy of the code" sh -c "! grep -rqF '$token' '$tmp/s
 check "... where x is a link or the harmless file, never the secret's contents" \
 	sh -c "for d in '$tmp/state/code'/race@*; do [ -L \"\$d/x\" ] || grep -qx harmless \"\$d/x\" || exit 1; done"
 check "a function registered during the race runs ($out)" grep -q "^x: " <<<"$out"
-check "... and the secret is not in its guest" bash -c "! grep -qF '$token' <<<'$out' && [ $guest_has_secret = no ]"
+check "... and the secret is not in its guest" \
+	bash -c '! grep -qF "$1" <<<"$2" && [ "$3" = no ]' bash "$token" "$out" "$guest_has_secret"
 
 # ---------------------------------------------------------------- tenant against tenant
 mkdir -p "$tmp/ta" "$tmp/tb"
