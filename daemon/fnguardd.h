@@ -43,6 +43,8 @@ struct fn {
 	size_t yaml_len;
 	char *code_base; /* directory function.code was resolved against */
 	char *code_dir;	 /* the daemon's own copy of the code (STATE/code/...), read-only */
+	char *layers_dir; /* its copy of function.layers (STATE/layers/...), merged in order in
+			   * LAYERS_DIR/opt; NULL without layers */
 	char *source;	 /* the policy file's name, for messages */
 	int64_t registered_ns;
 	uint64_t order; /* registration order: the latest version of a name wins */

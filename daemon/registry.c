@@ -7,11 +7,13 @@
  *   STATE/functions/NAME@HEXVERSION.yaml   the policy file, byte for byte
  *   STATE/functions/NAME@HEXVERSION.meta   code_base=DIR, registered=UNIX_NS, source=NAME
  *   STATE/code/NAME@HEXVERSION/            the daemon's copy of the code directory
+ *   STATE/layers/NAME@HEXVERSION/opt/      its copy of function.layers, merged, when it has any
  *
  * (the version is hex-encoded: it is any string, the file name must not be). The code is
  * copied once, at registration, with the rights of the client that registers it (clientfs.h):
  * environments use the copy, never the client's directory, so nothing a client can change or
- * swap later reaches a guest, and a version's code stays what was registered. Files are
+ * swap later reaches a guest, and a version's code stays what was registered (its layers
+ * too). Files are
  * written to a temporary name and renamed, code first and meta last, so a crash leaves either
  * the whole function or none of it.
  */
@@ -80,18 +82,23 @@ static int write_atomic(const char *path, const void *data, size_t len)
 	return err;
 }
 
-/* STATE/code, made and checked (root's, not writable by others), as an O_PATH fd. */
-static int code_root_open(const struct fnguardd *d)
+/* STATE/@sub (code, layers), made and checked (root's, not writable by others), as an fd. */
+static int state_dir_open(const struct fnguardd *d, const char *sub)
 {
 	char path[1024];
 	int err;
 
-	snprintf(path, sizeof(path), "%s/code", d->cfg.state_dir);
+	snprintf(path, sizeof(path), "%s/%s", d->cfg.state_dir, sub);
 	err = fs_mkdir_p(path, 0700);
 	if (err)
 		return err;
 	err = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	return err < 0 ? -errno : err;
+}
+
+static int code_root_open(const struct fnguardd *d)
+{
+	return state_dir_open(d, "code");
 }
 
 static int function_persist(const struct fn *f)
@@ -153,6 +160,18 @@ void function_free(struct fn *f)
 		if (root >= 0)
 			close(root);
 	}
+	if (f->removed && f->layers_dir) {
+		char stem[400];
+		int root = state_dir_open(f->d, "layers");
+
+		state_stem(stem, sizeof(stem), f->policy->function.name,
+			   f->policy->function.version);
+		if (root < 0 || clientfs_remove_tree(root, stem))
+			log_warnx("cannot remove the layers of %s:%s (%s)", f->policy->function.name,
+				  f->policy->function.version, f->layers_dir);
+		if (root >= 0)
+			close(root);
+	}
 	/* Its microVM images: made by its first environment, they go with its code. */
 	if (f->removed && f->code_dir) {
 		char dir[700];
@@ -164,6 +183,7 @@ void function_free(struct fn *f)
 	free(f->yaml);
 	free(f->code_base);
 	free(f->code_dir);
+	free(f->layers_dir);
 	free(f->source);
 	free(f);
 }
@@ -220,14 +240,6 @@ static int function_check(struct fn *f, int code_fd, char *why, size_t whylen)
 {
 	const struct fng_policy *p = f->policy;
 
-	/* Refused rather than ignored: a function that needs its layers must not run without. */
-	if (p->function.n_layers) {
-		snprintf(why, whylen,
-			 "%s: function.layers: layers are not supported by this fnguardd yet "
-			 "(bring the files in function.code instead)",
-			 f->source);
-		return -EOPNOTSUPP;
-	}
 	if (p->environment.kind == FNG_ENV_MICROVM) {
 		char whyvm[400];
 
@@ -334,14 +346,169 @@ static int function_code(struct fn *f, int root, const struct client_id *who, ch
 	return fd;
 }
 
+/*
+ * Moves what the directory @src holds into the directory @dst: an entry over one of the same
+ * name (a directory into a directory: merged, the rest replaced). Both are copies of ours, on
+ * one file system: nothing is copied again, links are moved as links. Passes until one moves
+ * nothing, as readdir need not return entries renamed away while it reads.
+ */
+static int tree_merge(int src, int dst, int depth)
+{
+	int moved = 1, err = 0;
+
+	if (depth > CLIENTFS_DEPTH_MAX)
+		return -ELOOP;
+	while (moved && !err) {
+		int fd = dup(src);
+		DIR *dir = fd < 0 ? NULL : fdopendir(fd);
+		struct dirent *de;
+
+		if (!dir) {
+			if (fd >= 0)
+				close(fd);
+			return -errno;
+		}
+		moved = 0;
+		rewinddir(dir);
+		while (!err && (de = readdir(dir))) {
+			struct stat a, b;
+			bool there;
+
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			if (fstatat(src, de->d_name, &a, AT_SYMLINK_NOFOLLOW)) {
+				err = errno == ENOENT ? 0 : -errno;
+				continue;
+			}
+			there = !fstatat(dst, de->d_name, &b, AT_SYMLINK_NOFOLLOW);
+			if (there && S_ISDIR(a.st_mode) && S_ISDIR(b.st_mode)) {
+				int s2 = openat(src, de->d_name,
+						O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				int d2 = openat(dst, de->d_name,
+						O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+				err = s2 < 0 || d2 < 0 ? -errno : tree_merge(s2, d2, depth + 1);
+				if (s2 >= 0)
+					close(s2);
+				if (d2 >= 0)
+					close(d2);
+				/* Emptied: gone, so that the next pass does not merge it again. */
+				if (!err && !unlinkat(src, de->d_name, AT_REMOVEDIR))
+					moved++;
+				continue;
+			}
+			if (there) {
+				err = S_ISDIR(b.st_mode) ? clientfs_remove_tree(dst, de->d_name)
+							 : unlinkat(dst, de->d_name, 0) ? -errno : 0;
+			}
+			if (!err && renameat(src, de->d_name, dst, de->d_name))
+				err = -errno;
+			if (!err)
+				moved++;
+		}
+		closedir(dir);
+	}
+	return err;
+}
+
+/*
+ * The function's layers (function.layers), as its code: at registration (@who set) each one
+ * copied with the client's rights, then merged in order into DIR/opt of a new directory of
+ * ours, @tmp (a later layer's file over an earlier one's, as Lambda merges them at /opt),
+ * renamed into place by function_add(); when loading the state, the copy made then. 0 (and
+ * nothing done) without layers, or -errno with @why.
+ */
+static int function_layers(struct fn *f, int root, const struct client_id *who, char *tmp,
+			   size_t tmplen, char *why, size_t whylen)
+{
+	const struct fng_policy *p = f->policy;
+	char stem[400], path[1024], cwhy[400];
+	int fd, top = -1, opt = -1, err = 0;
+
+	tmp[0] = 0;
+	if (!p->function.n_layers)
+		return 0;
+	state_stem(stem, sizeof(stem), p->function.name, p->function.version);
+	snprintf(path, sizeof(path), "%s/layers/%s", f->d->cfg.state_dir, stem);
+	f->layers_dir = strdup(path);
+	if (!f->layers_dir)
+		return -ENOMEM;
+	if (!who) {
+		snprintf(path, sizeof(path), "%s/opt", stem);
+		fd = openat(root, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			err = -errno;
+			snprintf(why, whylen,
+				 "%s: no copy of its layers in %s (%s): register it again", f->source,
+				 f->layers_dir, strerror(errno));
+			return err;
+		}
+		close(fd);
+		return 0;
+	}
+	snprintf(tmp, tmplen, "%s/layers/.new-XXXXXX", f->d->cfg.state_dir);
+	if (!mkdtemp(tmp)) {
+		err = -errno;
+		snprintf(why, whylen, "creating %s: %s", tmp, strerror(errno));
+		tmp[0] = 0;
+		return err;
+	}
+	top = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (top < 0 || mkdirat(top, "opt", 0755) ||
+	    (opt = openat(top, "opt", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		err = -errno;
+		snprintf(why, whylen, "creating %s/opt: %s", tmp, strerror(errno));
+		goto out;
+	}
+	for (size_t i = 0; !err && i < p->function.n_layers; i++) {
+		char n[24];
+
+		snprintf(n, sizeof(n), "%zu", i);
+		if (mkdirat(top, n, 0700) ||
+		    (fd = openat(top, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+			err = -errno;
+			snprintf(why, whylen, "creating %s/%s: %s", tmp, n, strerror(errno));
+			break;
+		}
+		err = clientfs_copy_tree(who, p->function.layers[i], fd, cwhy, sizeof(cwhy));
+		if (err) {
+			snprintf(why, whylen, "%s: function.layers[%zu] %s, read as uid %u: %s",
+				 f->source, i, p->function.layers[i], (unsigned)who->uid,
+				 err == -ENOTDIR ? "not a directory (a layer is a directory, "
+						   "merged at /opt)"
+						 : cwhy);
+			err = err == -EFBIG || err == -EPROTO || err == -ENOTDIR ? -EINVAL : err;
+		} else {
+			err = tree_merge(fd, opt, 0);
+			if (err)
+				snprintf(why, whylen, "%s: merging function.layers[%zu] %s: %s",
+					 f->source, i, p->function.layers[i], strerror(-err));
+		}
+		close(fd);
+		if (!err)
+			err = clientfs_remove_tree(top, n);
+	}
+	/* Readable by every uid, as the code (a process environment binds it at /opt). */
+	if (!err && (fchmod(opt, 0755) || fchmod(top, 0755))) {
+		err = -errno;
+		snprintf(why, whylen, "%s: %s", tmp, strerror(errno));
+	}
+out:
+	if (opt >= 0)
+		close(opt);
+	if (top >= 0)
+		close(top);
+	return err;
+}
+
 static int function_add(struct fnguardd *d, const char *yaml, size_t len, const char *name, const char *code_base,
 			int64_t registered_ns, const struct client_id *who, struct fn **out,
 			char *why, size_t whylen)
 {
 	struct policy_diags diags;
 	struct fn *f = calloc(1, sizeof(*f));
-	char tmp[1100] = "", stem[400];
-	int err, root = -1, code_fd = -1;
+	char tmp[1100] = "", ltmp[1100] = "", stem[400];
+	int err, root = -1, lroot = -1, code_fd = -1;
 
 	if (!f)
 		return -ENOMEM;
@@ -390,22 +557,44 @@ static int function_add(struct fnguardd *d, const char *yaml, size_t len, const 
 		err = code_fd;
 		goto fail;
 	}
+	if (f->policy->function.n_layers) {
+		lroot = state_dir_open(d, "layers");
+		if (lroot < 0) {
+			err = lroot;
+			snprintf(why, whylen, "%s/layers: %s", d->cfg.state_dir, strerror(-err));
+			goto fail;
+		}
+		err = function_layers(f, lroot, who, ltmp, sizeof(ltmp), why, whylen);
+		if (err)
+			goto fail;
+	}
 	err = function_check(f, code_fd, why, whylen);
 	if (err)
 		goto fail;
 	f->registered_ns = registered_ns;
 	if (who) {
-		/* Code first (a leftover of a crash under the same name goes), meta last. */
+		/* Code and layers first (a leftover of a crash under the same name goes), meta
+		 * last. */
 		state_stem(stem, sizeof(stem), f->policy->function.name,
 			   f->policy->function.version);
 		err = clientfs_remove_tree(root, stem);
 		if (!err && renameat(AT_FDCWD, tmp, root, stem))
 			err = -errno;
-		if (!err) {
+		if (!err)
 			tmp[0] = 0;
+		if (!err && lroot >= 0) {
+			err = clientfs_remove_tree(lroot, stem);
+			if (!err && renameat(AT_FDCWD, ltmp, lroot, stem))
+				err = -errno;
+			if (!err)
+				ltmp[0] = 0;
+		}
+		if (!err) {
 			err = function_images(f, why, whylen);
 			if (err) {
 				clientfs_remove_tree(root, stem);
+				if (lroot >= 0)
+					clientfs_remove_tree(lroot, stem);
 				goto fail;
 			}
 			err = function_persist(f);
@@ -414,11 +603,15 @@ static int function_add(struct fnguardd *d, const char *yaml, size_t len, const 
 			snprintf(why, whylen, "saving it in %s: %s", d->cfg.state_dir, strerror(-err));
 			if (!tmp[0])
 				clientfs_remove_tree(root, stem);
+			if (lroot >= 0 && !ltmp[0])
+				clientfs_remove_tree(lroot, stem);
 			goto fail;
 		}
 	}
 	close(code_fd);
 	close(root);
+	if (lroot >= 0)
+		close(lroot);
 	f->order = ++d->fn_order;
 	f->next = d->fns;
 	d->fns = f;
@@ -429,8 +622,12 @@ fail:
 		close(code_fd);
 	if (tmp[0] && root >= 0)
 		clientfs_remove_tree(root, strrchr(tmp, '/') + 1);
+	if (ltmp[0] && lroot >= 0)
+		clientfs_remove_tree(lroot, strrchr(ltmp, '/') + 1);
 	if (root >= 0)
 		close(root);
+	if (lroot >= 0)
+		close(lroot);
 	function_free(f);
 	return err;
 }

@@ -302,7 +302,7 @@ static int drive_mount(struct guest *g, const char *serial, const char *dir)
 
 /*
  * A runtime's file system (docs/runtime.md): its root image as /, the code at /var/task, both
- * read-only drives; /proc, /sys and /dev moved into it; then the new root replaces the
+ * read-only drives, and the layers at /opt; /proc, /sys and /dev moved into it; then the new root replaces the
  * initramfs as everyone's root (switch_root's way: an initramfs cannot be pivoted away). The
  * agent keeps running: its binary and libraries are mapped already.
  */
@@ -317,6 +317,9 @@ static int runtime_root(struct guest *g)
 	err = drive_mount(g, "fnguard-root", GUEST_NEWROOT);
 	if (!err)
 		err = drive_mount(g, "fnguard-code", GUEST_NEWROOT "/var/task");
+	/* The layers, merged into one image at registration. */
+	if (!err && g->policy->function.n_layers)
+		err = drive_mount(g, "fnguard-opt", GUEST_NEWROOT "/opt");
 	if (err)
 		return err;
 	for (size_t i = 0; i < sizeof(moved) / sizeof(moved[0]); i++) {
@@ -467,7 +470,7 @@ static int guest_setup(struct guest *g)
 	if (g->runtime) {
 		/* Before the policy is in force: its rules are on the runtime's tree. */
 		STEP("loading the runtime's kernel modules", modules_load(g, GUEST_MODULES_RUNTIME));
-		STEP("mounting the runtime's root and the code", runtime_root(g));
+		STEP("mounting the runtime's root, the code and the layers", runtime_root(g));
 		STEP("preparing the runtime's command", runtime_prepare(g));
 		STEP("bringing up the loopback interface", agent_loopback_up());
 		/* The root is read-only now: the plan's probes need a /tmp, until the real one. */

@@ -88,6 +88,12 @@ int runtime_cmd_make(const struct fng_policy *p, const char *runtime, struct run
 	    (err = env_add(c, &n, "LD_LIBRARY_PATH",
 			   "/var/task/lib:/opt/lib:" RUNTIME_DIR "/lib")))
 		goto fail;
+	/* Lambda's: a layer's packages are found by require() from the function's code too. */
+	if (!strcmp(runtime, "nodejs") &&
+	    (err = env_add(c, &n, "NODE_PATH",
+			   "/opt/nodejs/node18/node_modules:/opt/nodejs/node_modules:" RUNTIME_DIR
+			   "/node_modules:" RUNTIME_DIR ":/var/task")))
+		goto fail;
 	err = runtime_cmd_user_env(p, c, &n);
 	if (err)
 		goto fail;

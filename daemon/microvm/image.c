@@ -2,8 +2,8 @@
 /*
  * A microVM's images (image.h), made once per function version and shared by all its
  * environments: the common initrd (make guest-initrd) with the function's policy (and a stdio
- * function's code) appended as a cpio archive; a runtime's function gets its code as an EROFS
- * image instead, a read-only drive beside the runtime's root image.
+ * function's code and layers) appended as a cpio archive; a runtime's function gets its code
+ * and its layers as EROFS images instead, read-only drives beside the runtime's root image.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -159,11 +159,11 @@ static void code_entry_add(struct cpio *c, int dfd, const char *ent, char *name,
 	}
 }
 
-/* The code directory @dir as var/task (the daemon's own copy, made at registration with the
- * client's rights). */
-static void code_add(struct cpio *c, const char *dir)
+/* The code directory @dir as @at, var/task or opt (the daemon's own copy, made at registration
+ * with the client's rights). */
+static void code_add(struct cpio *c, const char *dir, const char *at)
 {
-	char name[CODE_NAME_MAX] = "var/task";
+	char name[CODE_NAME_MAX];
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
 
@@ -173,12 +173,14 @@ static void code_add(struct cpio *c, const char *dir)
 			close(fd);
 		return;
 	}
+	snprintf(name, sizeof(name), "%s", at);
 	cpio_entry(c, name, S_IFDIR | (st.st_mode & 0755), NULL, 0);
 	code_dir_add(c, fd, name, strlen(name));
 }
 
 /* The common initrd, then the function's policy (and, for the stdio runtime, its code at
- * /var/task) appended, into @path (0644: the directory above it is root's alone). */
+ * /var/task and its layers, merged at registration, at /opt) appended, into @path (0644: the
+ * directory above it is root's alone). */
 static int initrd_write(const struct fn *fn, const char *path, bool with_code, char *why,
 			size_t whylen)
 {
@@ -211,14 +213,22 @@ static int initrd_write(const struct fn *fn, const char *path, bool with_code, c
 	cpio_entry(&c, "fnguard", S_IFDIR | 0755, NULL, 0);
 	cpio_entry(&c, "fnguard/policy.yaml", S_IFREG | 0644, fn->yaml, fn->yaml_len);
 	cpio_entry(&c, "var", S_IFDIR | 0755, NULL, 0);
-	if (!c.err && with_code)
-		code_add(&c, fn->code_dir);
+	if (!c.err && with_code) {
+		code_add(&c, fn->code_dir, "var/task");
+		if (!c.err && fn->layers_dir) {
+			char dir[800];
+
+			snprintf(dir, sizeof(dir), "%s/opt", fn->layers_dir);
+			code_add(&c, dir, "opt");
+		}
+	}
 	cpio_entry(&c, "TRAILER!!!", 0, NULL, 0);
 	if (fclose(c.f) && !c.err)
 		c.err = -errno;
 	if (c.err) {
-		snprintf(why, whylen, "packing the function's code %s: %s",
+		snprintf(why, whylen, "packing the function's code %s%s: %s",
 			 fn->policy->function.code,
+			 fn->policy->function.n_layers ? " and its layers" : "",
 			 c.err == -EFBIG ? "more than 256 MiB or 100000 files" : strerror(-c.err));
 		return c.err;
 	}
@@ -251,7 +261,7 @@ static int erofs_write(const char *dir, const char *path, char *why, size_t whyl
 		if (errno != EINTR)
 			return -errno;
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		snprintf(why, whylen, "making the code image %s: mkfs.erofs %s %d%s", path,
+		snprintf(why, whylen, "making the image %s: mkfs.erofs %s %d%s", path,
 			 WIFEXITED(status) ? "exited with status" : "was killed by signal",
 			 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
 			 WIFEXITED(status) && WEXITSTATUS(status) == 127
@@ -281,6 +291,12 @@ int microvm_images_get(struct fn *fn, struct microvm_images *im, char *why, size
 	snprintf(im->initrd, sizeof(im->initrd), "%s/initrd", im->dir);
 	if (rt) {
 		snprintf(im->code, sizeof(im->code), "%s/code.erofs", im->dir);
+		if (fn->layers_dir) {
+			int n = snprintf(im->opt, sizeof(im->opt), "%s", im->code);
+
+			/* DIR/code.erofs -> DIR/opt.erofs */
+			snprintf(im->opt + n - 10, sizeof(im->opt) - (size_t)n + 10, "opt.erofs");
+		}
 		snprintf(im->root, sizeof(im->root), "%s/%s/image.erofs", fn->d->cfg.runtime_dir, rt);
 		if (stat(im->root, &st) || !S_ISREG(st.st_mode)) {
 			snprintf(why, whylen,
@@ -319,6 +335,13 @@ int microvm_images_get(struct fn *fn, struct microvm_images *im, char *why, size
 		snprintf(path, sizeof(path), "%s/code.erofs", tmp);
 		err = erofs_write(fn->code_dir, path, why, whylen);
 	}
+	if (!err && im->opt[0]) {
+		char dir[800];
+
+		snprintf(dir, sizeof(dir), "%s/opt", fn->layers_dir);
+		snprintf(path, sizeof(path), "%s/opt.erofs", tmp);
+		err = erofs_write(dir, path, why, whylen);
+	}
 	if (!err && rename(tmp, im->dir)) {
 		err = -errno;
 		snprintf(why, whylen, "renaming %s to %s: %s", tmp, im->dir, strerror(errno));
@@ -332,7 +355,7 @@ int microvm_images_get(struct fn *fn, struct microvm_images *im, char *why, size
 
 void microvm_images_remove_dir(const char *dir)
 {
-	static const char *const files[] = {"initrd", "code.erofs"};
+	static const char *const files[] = {"initrd", "code.erofs", "opt.erofs"};
 	char path[800];
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {

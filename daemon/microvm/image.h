@@ -19,6 +19,8 @@ struct microvm_images {
 			   * code at /var/task for the stdio runtime) */
 	char code[700];	  /* DIR/code.erofs: the code, for a runtime's function; else "" */
 	char root[700];	  /* the runtime's root image (runtime_dir/NAME/image.erofs); else "" */
+	char opt[700];	  /* DIR/opt.erofs: function.layers merged, for a runtime's function
+			   * with layers (a stdio function has them at /opt in the initrd); else "" */
 };
 
 /* The runtime a function's guests boot into ("python3", ...), NULL for stdio. */

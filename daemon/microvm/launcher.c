@@ -139,8 +139,8 @@ int env_microvm_start(struct env *e, char *why, size_t whylen)
 	uint64_t ram_mib = (p->limits.memory_bytes >> 20) + MICROVM_GUEST_OVERHEAD_MIB;
 	struct microvm_images im;
 	/* Bound by the jail: the kernel (vmm_jail.c) and the images (ja.binds). */
-	const char *const mounts[] = {"initrd", "root.img", "code.img", "vmlinuz"};
-	const char *const binds[] = {im.initrd, im.root, im.code, "kernel"};
+	const char *const mounts[] = {"initrd", "root.img", "code.img", "opt.img", "vmlinuz"};
+	const char *const binds[] = {im.initrd, im.root, im.code, im.opt, "kernel"};
 	int err, con[2];
 
 	if (env_microvm_available(&d->cfg, why, whylen))
@@ -209,23 +209,41 @@ int env_microvm_start(struct env *e, char *why, size_t whylen)
 	snprintf(append, sizeof(append), "console=ttyS0 panic=-1 quiet%s fnguard.env=%s",
 		 kvm ? "" : " tsc_early_khz=2000000", e->id);
 	{
-		char *argv[] = {(char *)d->cfg.qemu, "-M", "microvm", "-accel", kvm ? "kvm" : tcg,
-				"-cpu", kvm ? "host" : "max", "-m", mem, "-smp", smp, "-nodefaults",
-				"-no-user-config", "-nographic", "-no-reboot",
-				"-sandbox",
-				"on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
-				"-chardev", "socket,id=con,fd=4", "-serial", "chardev:con",
-				"-kernel", "/env/vmlinuz", "-initrd", "/env/initrd", "-append", append,
-				"-device", "virtio-serial-device", "-chardev", "socket,id=ctl,fd=3",
-				"-device", "virtserialport,chardev=ctl,name=fnguard.ctl",
-				/* A runtime's root and the code: read-only drives the agent finds
-				 * by their serial numbers (virtio-blk's). */
-				im.root[0] ? "-drive" : NULL,
-				"id=root,file=/env/root.img,format=raw,if=none,readonly=on",
-				"-device", "virtio-blk-device,drive=root,serial=fnguard-root",
-				"-drive", "id=code,file=/env/code.img,format=raw,if=none,readonly=on",
-				"-device", "virtio-blk-device,drive=code,serial=fnguard-code", NULL};
+		char *argv[64] = {(char *)d->cfg.qemu, "-M", "microvm", "-accel", kvm ? "kvm" : tcg,
+				  "-cpu", kvm ? "host" : "max", "-m", mem, "-smp", smp,
+				  "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
+				  "-sandbox",
+				  "on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
+				  "resourcecontrol=deny",
+				  "-chardev", "socket,id=con,fd=4", "-serial", "chardev:con",
+				  "-kernel", "/env/vmlinuz", "-initrd", "/env/initrd", "-append",
+				  append, "-device", "virtio-serial-device", "-chardev",
+				  "socket,id=ctl,fd=3", "-device",
+				  "virtserialport,chardev=ctl,name=fnguard.ctl"};
 		struct vmm_jail ja = {.envdir = envdir, .argv = argv, .console = con[0], .kvm = kvm};
+		size_t argc = 0;
+
+		while (argv[argc])
+			argc++;
+		/* A runtime's root, the code and the layers: read-only drives the agent finds
+		 * by their serial numbers (virtio-blk's). */
+		if (im.root[0]) {
+			static char *const fixed[] = {
+			    "-drive", "id=root,file=/env/root.img,format=raw,if=none,readonly=on",
+			    "-device", "virtio-blk-device,drive=root,serial=fnguard-root",
+			    "-drive", "id=code,file=/env/code.img,format=raw,if=none,readonly=on",
+			    "-device", "virtio-blk-device,drive=code,serial=fnguard-code"};
+
+			for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+				argv[argc++] = fixed[i];
+			if (im.opt[0]) {
+				argv[argc++] = "-drive";
+				argv[argc++] = "id=opt,file=/env/opt.img,format=raw,if=none,readonly=on";
+				argv[argc++] = "-device";
+				argv[argc++] = "virtio-blk-device,drive=opt,serial=fnguard-opt";
+			}
+		}
+		argv[argc] = NULL;
 
 		for (size_t i = 0; i < sizeof(ja.binds) / sizeof(ja.binds[0]); i++) {
 			ja.binds[i].src = binds[i];
@@ -254,7 +272,8 @@ int env_microvm_enforce(struct env *e, char *why, size_t whylen)
 void env_microvm_destroy(struct env *e)
 {
 	char envdir[600], path[700];
-	static const char *const files[] = {"initrd", "root.img", "code.img", "vmlinuz", "jail"};
+	static const char *const files[] = {"initrd",  "root.img", "code.img",
+					    "opt.img", "vmlinuz",  "jail"};
 	bool gone = true;
 
 	env_kill(e);

@@ -28,7 +28,7 @@ struct vmm_jail {
 	 * not "": the function version's images. */
 	struct {
 		const char *src, *dst;
-	} binds[3];
+	} binds[4]; /* the initrd, root, code and layers */
 	char root[640]; /* ENVDIR/jail, the jail's root: set by the child */
 };
 

@@ -71,8 +71,8 @@ static int env_child_setup(struct env *e, struct confine *cf, struct setup_step 
 {
 	const struct fng_policy *p = e->fn->policy;
 	const char *rt = microvm_runtime_name(p);
-	char code[64], host[64];
-	int code_fd;
+	char code[64], opt[64], host[64], path[800];
+	int code_fd, opt_fd = -1;
 
 	/* The cgroup first: the policy is keyed by it, and every later step runs confined. */
 	STEP("joining the cgroup", confine_setup(cf, CONFINE_ENTER, CONFINE_ENTER));
@@ -84,6 +84,13 @@ static int env_child_setup(struct env *e, struct confine *cf, struct setup_step 
 	code_fd = open(e->fn->code_dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	STEP("opening the function code", code_fd < 0 ? -errno : 0);
 	snprintf(code, sizeof(code), "/proc/self/fd/%d", code_fd);
+	if (e->fn->layers_dir) {
+		/* Its layers, merged at registration. */
+		snprintf(path, sizeof(path), "%s/opt", e->fn->layers_dir);
+		opt_fd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		STEP("opening the function's layers", opt_fd < 0 ? -errno : 0);
+		snprintf(opt, sizeof(opt), "/proc/self/fd/%d", opt_fd);
+	}
 	/* Nothing mounted here may propagate back to the host. */
 	STEP("making mounts private", errno_or(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)));
 	if (rt) {
@@ -102,6 +109,14 @@ static int env_child_setup(struct env *e, struct confine *cf, struct setup_step 
 	     errno_or(mount(code, NEWROOT "/var/task", NULL, MS_BIND | MS_REC, NULL)));
 	STEP("making /var/task read-only", jail_setattr_ro(NEWROOT "/var/task", true));
 	close(code_fd);
+	if (opt_fd >= 0) {
+		/* Over the host's /opt, for a stdio function. */
+		STEP("creating /opt", errno_or(mkdir(NEWROOT "/opt", 0755) && errno != EEXIST));
+		STEP("binding the layers at /opt",
+		     errno_or(mount(opt, NEWROOT "/opt", NULL, MS_BIND | MS_REC, NULL)));
+		STEP("making /opt read-only", jail_setattr_ro(NEWROOT "/opt", true));
+		close(opt_fd);
+	}
 	/* A runtime's root has the mount points already. */
 	STEP("creating /tmp", errno_or(mkdir(NEWROOT "/tmp", 01777) && !(rt && errno == EEXIST)));
 	STEP("mounting /tmp", agent_tmp_mount(NEWROOT "/tmp", p->limits.tmp_size_bytes));

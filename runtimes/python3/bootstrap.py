@@ -62,7 +62,9 @@ def load_handler():
     if not module_name or not function_name:
         raise ValueError("bad handler '%s': expected MODULE.FUNCTION" % handler)
     task_root = os.environ.get("LAMBDA_TASK_ROOT", "/var/task")
-    sys.path[:0] = [task_root, "/opt/python"]
+    # Lambda's order: the code, then the layers' python/ and their site-packages.
+    sys.path[:0] = [task_root, "/opt/python",
+                    "/opt/python/lib/python%d.%d/site-packages" % sys.version_info[:2]]
     try:
         module = importlib.import_module(module_name.replace("/", "."))
     except Exception as e:  # any import failure is the function's init error

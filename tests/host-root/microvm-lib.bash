@@ -29,6 +29,8 @@ printf 'pin_dir: %s\nmicrovm_accel: auto\n' "$pin" >"$tmp/fnguardd.conf"
 	printf 'microvm_initrd: %s\n' "$FNGUARD_MICROVM_TEST_IMAGE" >>"$tmp/fnguardd.conf"
 [ -n "${FNGUARD_MICROVM_BOOT_TIMEOUT:-}" ] &&
 	printf 'microvm_boot_timeout: %s\n' "$FNGUARD_MICROVM_BOOT_TIMEOUT" >>"$tmp/fnguardd.conf"
+# A test's own settings.
+[ -n "${FNGUARD_TEST_CONF_EXTRA:-}" ] && printf '%s\n' "$FNGUARD_TEST_CONF_EXTRA" >>"$tmp/fnguardd.conf"
 daemon_start -v
 "$fng" events --follow --json >"$tmp/events" 2>/dev/null &
 epid=$!

@@ -13,9 +13,10 @@
 #    that is not there (init error: outcome error with the runtime's message, no hang); a
 #    runtime that exits mid-invocation (crash, recycled, the next invocation works); a
 #    response over 6 MiB (error);
-#  - register refuses a runtime that is not built (and says the command), and layers;
-#  - nothing listens on the host's 127.0.0.1:9001 (the Runtime API is the guest's own);
-#  - starting the 10th environment of a function writes less than 1 MiB to disk.
+#  - layers: two merged at /opt (python3), one (nodejs, through NODE_PATH), copied at
+#    registration, read-only; register refuses one that is not a directory or not there;
+#  - register refuses a runtime that is not built (and says the command);
+#  - nothing listens on the host's 127.0.0.1:9001 (the Runtime API is the guest's own).
 # Prints one TAP line per case and always exits 0.
 set -u
 . "$(dirname "$0")/microvm-lib.bash"
@@ -41,7 +42,7 @@ EOF
 
 cat_app() {
 	cat >"$tmp/$1/app.py" <<'EOF'
-import json, os, sys, urllib.error, urllib.request
+import json, os, sys, time, urllib.error, urllib.request
 calls = 0
 
 def handler(event, context):
@@ -53,6 +54,8 @@ def handler(event, context):
     what = event.get("do")
     if what == "fail":
         raise ValueError("asked to fail")
+    if what == "sleep":
+        time.sleep(event["s"])
     if what == "exit":
         os._exit(3)
     if what == "alloc":
@@ -175,25 +178,94 @@ check "nodejs: an async handler answers, on Debian's Node 18" \
 invoke sh '{"v": 8}'
 check "provided: a shell loop over curl answers" sh -c 'echo "$1" | grep -q "\"runtime\": \"provided\""' sh "$out"
 
-# ---------------------------------------------------------------- register refuses
+# ---------------------------------------------------------------- layers
+# Two layers for python3 (merged at registration, the later one's file wins), one for nodejs
+# (found by require() through NODE_PATH), copied at registration: changing a layer's
+# directory afterwards changes nothing.
+mkdir -p "$tmp/layers/l1/python" "$tmp/layers/l2/python" "$tmp/layers/n1/nodejs/node_modules/greet"
+echo 'VALUE = "from-l1"' >"$tmp/layers/l1/python/helper.py"
+echo 'WHO = "l1"' >"$tmp/layers/l1/python/shared.py"
+echo 'WHO = "l2"' >"$tmp/layers/l2/python/shared.py"
+echo 'module.exports = (n) => `hi ${n} from a layer`;' >"$tmp/layers/n1/nodejs/node_modules/greet/index.js"
+echo 'not a directory' >"$tmp/layers/afile"
 fn pylayer python3 app.handler false
-sed -i 's|runtime: python3,|runtime: python3, layers: [.],|' "$tmp/pylayer/function.yaml"
-"$fng" function register "$tmp/pylayer/function.yaml" >/dev/null 2>"$tmp/err"
-check "register refuses layers, saying so" grep -q "layers are not supported" "$tmp/err"
+sed -i 's|runtime: python3,|runtime: python3, layers: [../layers/l1, ../layers/l2],|' "$tmp/pylayer/function.yaml"
+cat >"$tmp/pylayer/app.py" <<'PY'
+import os, helper, shared
 
-# Starting more environments of one function copies no image: provisioned environments.
-used_before=$(df -k --output=used "$tmp/state" | tail -n1)
-du_before=$(du -sk "$tmp/state" | cut -f1)
-fn many python3 app.handler false
-cat_app many
-sed -i 's|isolate_invocations: false|isolate_invocations: false, reuse: true|' "$tmp/many/function.yaml"
-"$fng" function register "$tmp/many/function.yaml" >/dev/null
-du_reg=$(du -sk "$tmp/state" | cut -f1)
-invoke many '{}'
-du_one=$(du -sk "$tmp/state" | cut -f1)
-echo "# state: $du_before KiB before, $du_reg KiB after register, $du_one KiB with one environment"
-check "an environment's start writes less than 1 MiB to the state directory ($((du_one - du_reg)) KiB)" \
-	test $((du_one - du_reg)) -lt 1024
+def handler(event, context):
+    try:
+        open("/opt/python/new.txt", "w")
+        wrote = "yes"
+    except OSError:
+        wrote = "no"
+    return {"helper": helper.VALUE, "shared": shared.WHO, "wrote": wrote,
+            "listing": ",".join(sorted(n for n in os.listdir("/opt/python") if not n.startswith("__")))}
+PY
+fn jslayer nodejs index.handler false
+sed -i 's|runtime: nodejs,|runtime: nodejs, layers: [../layers/n1],|' "$tmp/jslayer/function.yaml"
+cat >"$tmp/jslayer/index.js" <<'JS'
+const greet = require('greet');
+exports.handler = async (event) => ({msg: greet(event.n)});
+JS
+chmod -R a+rX "$tmp/layers" "$tmp/pylayer" "$tmp/jslayer"
+check "a function with two layers registers" "$fng" function register "$tmp/pylayer/function.yaml"
+check "a function with one layer registers" "$fng" function register "$tmp/jslayer/function.yaml"
+echo 'WHO = "changed after registration"' >"$tmp/layers/l2/python/shared.py"
+check "the layers are one image, merged at registration" \
+	sh -c 'ls "$1"/state/images/pylayer@*/opt.erofs >/dev/null' sh "$tmp"
+invoke pylayer '{}'
+check "python3: the layers are at /opt, merged, the later layer's file over the earlier's ($out)" \
+	test "$(field "$out" helper)/$(field "$out" shared)/$(field "$out" listing)" = "from-l1/l2/helper.py,shared.py"
+check "python3: /opt is read-only" test "$(field "$out" wrote)" = no
+invoke jslayer '{"n": 5}'
+check "nodejs: require() finds a layer's package in /opt/nodejs/node_modules ($out)" \
+	test "$(field "$out" msg)" = "hi 5 from a layer"
+
+# A stdio function's layers are at /opt in its guest too (in its initrd).
+mkdir -p "$tmp/layers/s1/bin" "$tmp/layers/s2" "$tmp/shlayer"
+echo one >"$tmp/layers/s1/data.txt"
+echo first >"$tmp/layers/s1/only-s1.txt"
+echo two >"$tmp/layers/s2/data.txt"
+printf '#!/bin/sh\ncat /opt/data.txt /opt/only-s1.txt\n' >"$tmp/shlayer/run.sh"
+chmod 755 "$tmp/shlayer/run.sh"
+cat >"$tmp/shlayer/function.yaml" <<EOF
+apiVersion: fnguard/v1
+function: {name: shlayer, version: "1", code: ., handler: /var/task/run.sh, layers: [../layers/s1, ../layers/s2]}
+environment: {kind: microvm}
+limits: {memory: 64Mi, timeout: 30s, pids: 16, tmp_size: 1Mi}
+files:
+  default: deny
+  rules:
+    - {path: /var/task, access: [read]}
+    - {path: /opt, access: [read]}
+    - {path: /bin, access: [read]}
+    - {path: /lib, access: [read]}
+    - {path: /usr, access: [read]}
+exec: {default: deny, allow: [/var/task/run.sh, /bin], children: allow}
+EOF
+chmod -R a+rX "$tmp/layers" "$tmp/shlayer"
+check "a stdio function with layers registers" "$fng" function register "$tmp/shlayer/function.yaml"
+invoke shlayer ''
+check "stdio: the layers are at /opt of its guest, the later one's file over the earlier's ($(echo $out))" \
+	test "$(echo $out)" = "two first"
+
+# ---------------------------------------------------------------- register refuses
+fn badlayer python3 app.handler false
+sed -i 's|runtime: python3,|runtime: python3, layers: [../layers/afile],|' "$tmp/badlayer/function.yaml"
+"$fng" function register "$tmp/badlayer/function.yaml" >/dev/null 2>"$tmp/err"
+check "register refuses a layer that is not a directory, naming it ($(cat "$tmp/err"))" \
+	grep -q "function.layers\[0\] .*afile.*not a directory" "$tmp/err"
+fn nolayer python3 app.handler false
+sed -i 's|runtime: python3,|runtime: python3, layers: [../layers/nothere],|' "$tmp/nolayer/function.yaml"
+"$fng" function register "$tmp/nolayer/function.yaml" >/dev/null 2>"$tmp/err"
+check "register refuses a layer that is not there, naming it ($(cat "$tmp/err"))" \
+	grep -q "function.layers\[0\] .*nothere" "$tmp/err"
+check "... and leaves nothing behind" \
+	sh -c '! ls -A "$1"/state/layers "$1"/state/images "$1"/state/code | grep -q "^\.new-\|^badlayer@\|^nolayer@"' sh "$tmp"
+"$fng" function remove pylayer >/dev/null 2>&1
+check "removing a function removes its layers" \
+	sh -c 'for i in $(seq 100); do ls "$1"/state/layers | grep -q "^pylayer@" || exit 0; sleep 0.1; done; exit 1' sh "$tmp"
 
 # A second daemon, with a runtime directory that has nothing built.
 mkdir -p "$tmp/d2" "$tmp/nort"
