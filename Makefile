@@ -401,6 +401,14 @@ bench-daemon: all
 # The microVM benchmark, on this host as root (TCG): cold start through fnguardd against the
 # same QEMU command line started by hand, warm invocation latency, an idle environment's
 # memory. ROUNDS=N for more rounds (default 5). Not part of make test.
+# The runtime benchmark: one Python function as python3 and as stdio, isolate_invocations true
+# and false, cold and warm, and idle memory, in one run (not part of make test).
+.PHONY: bench-runtime
+bench-runtime: all guest-initrd
+	$(Q)tests/bench/runtime.sh $(ROUNDS) 2>&1 | tee $(OUT)/bench-runtime.log; \
+		rc=$${PIPESTATUS[0]}; echo "# summary ($(OUT)/bench-runtime.log):"; \
+		grep -h '^bench:\|^not ok' $(OUT)/bench-runtime.log; exit $$rc
+
 .PHONY: bench-microvm
 bench-microvm: all guest-initrd
 	$(Q)tests/bench/microvm.sh $(ROUNDS) 2>&1 | tee $(OUT)/bench-microvm.log; \

@@ -833,7 +833,7 @@ static int agent_reset(struct agent *a)
 		a->exited = false;
 		fd_close(&a->rt_out);
 		fd_close(&a->rt_err);
-		rapi_finish(a->rapi);
+		rapi_reset(a->rapi);
 		return runtime_start(a);
 	}
 	return agent_send_ready(a);

@@ -729,6 +729,15 @@ void rapi_finish(struct rapi *r)
 	r->cur = r->given = false;
 }
 
+void rapi_reset(struct rapi *r)
+{
+	if (!r)
+		return;
+	rapi_finish(r);
+	for (int i = 0; i < RAPI_MAX_CONNS; i++)
+		conn_close(r, &r->conns[i]);
+}
+
 void rapi_stop(struct rapi *r)
 {
 	if (!r)

@@ -64,6 +64,10 @@ void rapi_run(struct rapi *r);
 int rapi_invoke(struct rapi *r, const struct rapi_invocation *inv);
 /* Forget the current invocation (its deadline passed, the runtime died): its id is unknown. */
 void rapi_finish(struct rapi *r);
+/* A new runtime process: the current invocation is forgotten and every connection of the old
+ * one is closed (its killed process's close may not have been read yet: a GET .../next of
+ * the dead process would otherwise still be waiting, and the new one's refused). */
+void rapi_reset(struct rapi *r);
 void rapi_stop(struct rapi *r);
 
 #endif

@@ -389,6 +389,32 @@ static void test_second_next_refused(void **state)
 	waitpid(pid, &status, 0);
 }
 
+/* A runtime restarted (isolate_invocations: true): the killed one's GET .../next may still be
+ * waiting, its close not read yet; after rapi_reset() the new runtime's GET .../next waits
+ * for an invocation instead of being refused as a second one. */
+static void test_reset_forgets_the_dead_runtimes_next(void **state)
+{
+	struct rapi *r = *state;
+	char out[128], url[256];
+	int status = -1, nexts;
+	pid_t pid;
+
+	snprintf(out, sizeof(out), "%s/first", tmpdir);
+	snprintf(url, sizeof(url), URL(r, "invocation/next"));
+	pid = curl_start(out, "exec curl -sS -o /dev/null -w '%%{http_code}' %s", url);
+	assert_false(serve(r, 300, pid, &status));
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	rapi_reset(r);
+	nexts = seen.nexts;
+	snprintf(out, sizeof(out), "%s/second", tmpdir);
+	pid = curl_start(out, "exec curl -sS -o /dev/null -w '%%{http_code}' %s", url);
+	assert_false(serve(r, 500, pid, &status));
+	assert_int_equal(seen.nexts, nexts + 1);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+}
+
 /* ------------------------------------------------------------------ the bootstraps */
 
 /* Start @interp @script as a runtime on the server, for handler @handler of @dir. */
@@ -539,6 +565,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_chunked_body, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_malformed_request, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_second_next_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reset_forgets_the_dead_runtimes_next, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_python_bootstrap, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_nodejs_bootstrap, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_python_missing_module, setup, teardown),
